@@ -1,0 +1,125 @@
+/**
+ * Argument parsing shared by every command: node's util.parseArgs plus generated --help
+ * and usage errors that exit 2 with a hint.
+ */
+import { parseArgs } from 'node:util';
+import { StrataError } from '../errors.js';
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  readonly multiple?: boolean;
+  /** Shown in --help. */
+  readonly description: string;
+  /** Placeholder for the value in --help, e.g. DIR. */
+  readonly valueName?: string;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  readonly summary: string;
+  /** e.g. "strata plan [options] [IMAGE...]" */
+  readonly usage: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  /** Longer explanation printed after the options. */
+  readonly details?: string;
+}
+
+export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
+
+export interface ParsedCommand {
+  readonly values: ParsedValues;
+  readonly positionals: string[];
+}
+
+/** Options every command accepts. */
+export const TREE_OPTION: OptionSpec = {
+  type: 'string',
+  valueName: 'DIR',
+  description: 'the tree to work on (default: the current directory)',
+};
+export const STORE_OPTION: OptionSpec = {
+  type: 'string',
+  valueName: 'DIR',
+  description: 'the OCI layout store (default: <tree>/.strata/store)',
+};
+export const JSON_OPTION: OptionSpec = { type: 'boolean', description: 'print machine-readable JSON' };
+const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', description: 'show this help' };
+
+/**
+ * Parse argv for a command. Returns undefined when --help was asked for (the help text is
+ * written to `out`). Throws a usage StrataError (exit 2) on unknown options or bad values.
+ */
+export function parseCommand(
+  spec: CommandSpec,
+  argv: readonly string[],
+  out: (text: string) => void,
+): ParsedCommand | undefined {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  const all = { ...spec.options, help: HELP_OPTION };
+  for (const [name, o] of Object.entries(all)) {
+    options[name] = {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+    };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] ?? String(e) : String(e);
+    throw new StrataError('cli/usage', `${spec.name}: ${msg.replace(/\.$/, '')}`, {
+      hint: `run 'strata ${spec.name} --help' for the options`,
+    });
+  }
+  if (parsed.values['help']) {
+    out(helpText(spec));
+    return undefined;
+  }
+  return { values: parsed.values as ParsedValues, positionals: parsed.positionals };
+}
+
+export function helpText(spec: CommandSpec): string {
+  const lines = [`usage: ${spec.usage}`, '', spec.summary, '', 'options:'];
+  const entries = Object.entries({ ...spec.options, help: HELP_OPTION });
+  const left = entries.map(([name, o]) => {
+    const short = o.short ? `-${o.short}, ` : '    ';
+    const val = o.type === 'string' ? ` ${o.valueName ?? 'VALUE'}` : '';
+    return `  ${short}--${name}${val}`;
+  });
+  const width = Math.max(...left.map((l) => l.length)) + 2;
+  entries.forEach(([, o], i) => {
+    lines.push(`${left[i]!.padEnd(width)}${o.description}${o.multiple ? ' (repeatable)' : ''}`);
+  });
+  if (spec.details) lines.push('', spec.details.trim());
+  return lines.join('\n') + '\n';
+}
+
+export function stringOpt(p: ParsedCommand, name: string): string | undefined {
+  const v = p.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function boolOpt(p: ParsedCommand, name: string): boolean {
+  return p.values[name] === true;
+}
+
+export function listOpt(p: ParsedCommand, name: string): string[] {
+  const v = p.values[name];
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string') return [v];
+  return [];
+}
+
+/** Parse a positive integer option, or throw a usage error naming it. */
+export function intOpt(p: ParsedCommand, name: string, command: string, min = 1): number | undefined {
+  const v = stringOpt(p, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) {
+    throw new StrataError('cli/usage', `${command}: --${name} must be an integer ≥ ${min}, got '${v}'`, {
+      hint: `run 'strata ${command} --help'`,
+    });
+  }
+  return Number(v);
+}

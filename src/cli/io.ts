@@ -1,0 +1,37 @@
+/** Where a command writes. Tests pass buffers; the CLI passes the process streams. */
+export interface CliIO {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** True when stderr is an interactive terminal (progress may redraw lines). */
+  readonly interactive: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+export function processIO(): CliIO {
+  return {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    interactive: Boolean(process.stderr.isTTY) && !process.env['CI'],
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+/** An IO that records everything, for tests that call commands without spawning. */
+export function bufferIO(env: Record<string, string | undefined> = {}, cwd = process.cwd()): CliIO & {
+  stdout: () => string;
+  stderr: () => string;
+} {
+  let o = '';
+  let e = '';
+  return {
+    out: (t) => void (o += t),
+    err: (t) => void (e += t),
+    interactive: false,
+    env,
+    cwd,
+    stdout: () => o,
+    stderr: () => e,
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * The command table: name → summary and a lazy loader, so `strata plan` never loads the
+ * OpenPGP or compression modules that other commands need. One file per command under
+ * commands/, each exporting `run(argv, io): Promise<number>` (the exit code).
+ */
+import type { CliIO } from './io.js';
+
+export interface CommandModule {
+  run(argv: readonly string[], io: CliIO): Promise<number>;
+}
+
+export interface CommandEntry {
+  readonly summary: string;
+  readonly load: () => Promise<CommandModule>;
+}
+
+export const commands: Readonly<Record<string, CommandEntry>> = {
+  plan: { summary: 'show the build plan: images, dependencies, levels', load: () => import('./commands/plan.js') },
+  fetch: { summary: 'download and verify sources into the cache', load: () => import('./commands/fetch.js') },
+};
