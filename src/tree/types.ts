@@ -4,7 +4,7 @@
  * Produced by loadTree() (src/tree/load.ts), consumed by the planner (src/plan/),
  * the source fetcher (src/source/) and the builder. Pure data: no I/O here.
  */
-import type { SourceLocation } from '../errors.js';
+import type { SourceLocation, StrataError } from '../errors.js';
 import type { Containerfile } from '../containerfile/types.js';
 
 /** A binary seed declared in strata.toml: `seeds = [{ path = "…", sha256 = "…" }]`. */
@@ -106,4 +106,9 @@ export interface Tree {
   readonly config: TreeConfig;
   /** Packages that loaded without error, sorted by id. */
   readonly packages: readonly PackageDef[];
+  /**
+   * Errors of packages that failed to load (only with keepGoing; without it the first
+   * error is thrown). Those packages are absent from `packages`.
+   */
+  readonly errors: readonly StrataError[];
 }
