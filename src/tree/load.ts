@@ -410,6 +410,16 @@ function expandSources(raw: RawPackage, version: string): SourceDef[] {
   });
 }
 
+function subpackageLocations(raw: RawPackage): Record<string, SourceLocation> {
+  const out: Record<string, SourceLocation> = {};
+  const keyLoc = locOf(raw.doc, 'package.subpackages');
+  for (const s of raw.subpackages) {
+    const pos = findTextFrom(raw.doc.text, keyLoc.line ?? 1, `"${s}"`) ?? findTextFrom(raw.doc.text, keyLoc.line ?? 1, `'${s}'`);
+    out[s] = pos ? { file: raw.doc.file, line: pos.line, col: pos.col } : keyLoc;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- the tree
 
 function listDirs(dir: string): string[] {
@@ -536,6 +546,7 @@ export function loadTree(root: string, opts: LoadTreeOptions): Tree {
         license: raw.license,
         website: raw.website,
         subpackages: raw.subpackages,
+        subpackageLocations: subpackageLocations(raw),
         platforms: raw.platforms ?? [config.platform],
         sources,
         seed: raw.seed,

@@ -84,6 +84,8 @@ export interface PackageDef {
   readonly website: string | undefined;
   /** As declared; empty when the package produces one image of its own name. */
   readonly subpackages: readonly string[];
+  /** Where each subpackage name is written in package.toml (for errors about it). */
+  readonly subpackageLocations: Readonly<Record<string, SourceLocation>>;
   /** As declared, else [config.platform]. */
   readonly platforms: readonly string[];
   readonly sources: readonly SourceDef[];
