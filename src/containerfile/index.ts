@@ -1,0 +1,4 @@
+/** The Containerfile front end: parser, word expansion, ARG scoping. Pure (no I/O). */
+export * from './types.js';
+export { parseContainerfile, INSTRUCTION_KEYWORDS } from './parser.js';
+export { splitWords } from './words.js';
