@@ -2,3 +2,4 @@
 export * from './types.js';
 export { parseContainerfile, INSTRUCTION_KEYWORDS } from './parser.js';
 export { splitWords } from './words.js';
+export { expandWord, escapeLiteral, type Lookup, type WordSite } from './expand.js';
