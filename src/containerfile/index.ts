@@ -3,3 +3,7 @@ export * from './types.js';
 export { parseContainerfile, INSTRUCTION_KEYWORDS } from './parser.js';
 export { splitWords } from './words.js';
 export { expandWord, escapeLiteral, type Lookup, type WordSite } from './expand.js';
+export {
+  parsePlatform, formatPlatform, platformArgs, globalScope, StageScope, resolveFromImages, resolveStages, expandWithVars,
+  type Platform, type BuildContext, type ResolvedStage, type CopyFromRef,
+} from './scope.js';
