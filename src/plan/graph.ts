@@ -195,7 +195,7 @@ function assemble(
 }
 
 /**
- * The sub-plan of the requested images and everything they need. Unknown names are an
+ * The sub-plan of the requested images and everything they need (`<ns>/` prefix allowed). Unknown names are an
  * input error naming close matches.
  */
 export function selectClosure(plan: Plan, requested: readonly string[]): Plan {
@@ -219,9 +219,8 @@ export function selectClosure(plan: Plan, requested: readonly string[]): Plan {
     want.add(n);
     stack.push(...byNameMap.get(n)!.deps);
   }
-  const images = plan.images
-    .filter((i) => want.has(i.name))
-    .map((i) => ({ ...i, rdeps: i.rdeps.filter((r) => want.has(r)) }));
+  // rdeps stay those of the whole tree: "who else needs this image" is the useful answer
+  const images = plan.images.filter((i) => want.has(i.name));
   const levels: string[][] = [];
   for (const img of images) (levels[img.level] ??= []).push(img.name);
   return {

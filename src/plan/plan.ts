@@ -16,8 +16,8 @@ import type { ImageReference } from './types.js';
 export interface PlanOptions {
   /** Leave failing images (and their dependents) out and collect errors instead of throwing. */
   readonly keepGoing?: boolean;
-  /** Word expansion with Docker's rules (containerfile/expand). */
-  readonly expand: WordExpander;
+  /** Word expansion; default Docker's rules (containerfile/expand). */
+  readonly expand?: WordExpander;
 }
 
 /** The platform a package is planned for: the tree's, if the package supports it. */
@@ -26,7 +26,7 @@ function platformFor(pkg: PackageDef, treePlatform: string): string {
 }
 
 /** The image nodes one package produces. Throws a StrataError on bad input. */
-export function packageImages(pkg: PackageDef, namespace: string, treePlatform: string, expand: WordExpander): ImageNode[] {
+export function packageImages(pkg: PackageDef, namespace: string, treePlatform: string, expand?: WordExpander): ImageNode[] {
   const cf = pkg.containerfile;
   if (!cf) {
     throw new StrataError('plan/not-parsed', `package ${pkg.id}: Containerfile was not parsed`, {

@@ -5,9 +5,16 @@
  */
 import { StrataError, type SourceLocation } from '../errors.js';
 import type { Containerfile, Instruction, Stage } from '../containerfile/types.js';
+import { expandWord } from '../containerfile/expand.js';
 
 /** Expands one word (`$V`, `${V:-x}`, …) with the given variables; throws on bad syntax. */
 export type WordExpander = (word: string, vars: ReadonlyMap<string, string>, loc: SourceLocation) => string;
+
+/** Docker's word expansion (containerfile/expand) with the file's escape character. */
+export function dockerExpander(escape: '\\' | '`'): WordExpander {
+  return (word, vars, loc) =>
+    expandWord(word, (n) => vars.get(n), escape, { file: loc.file, loc: { line: loc.line ?? 1, col: loc.col ?? 1 } });
+}
 
 export type StageLink =
   | { readonly kind: 'stage'; readonly index: number }
@@ -57,7 +64,7 @@ export function analyzeStages(
   cf: Containerfile,
   buildArgs: Readonly<Record<string, string>>,
   platform: string,
-  expand: WordExpander,
+  expand: WordExpander = dockerExpander(cf.directives.escape),
 ): StageInfo[] {
   const file = cf.file;
   const auto = automaticPlatformArgs(platform);
