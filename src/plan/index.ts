@@ -4,4 +4,4 @@ export { planTree, packageImages, type PlanOptions } from './plan.js';
 export { buildGraph, selectClosure, findCycle, type GraphResult, type ImageNode } from './graph.js';
 export { classifyImageRef, type ImageRef } from './image-ref.js';
 export { planToJson, planToTable, type RenderOptions } from './render.js';
-export { analyzeStages, imageLinksFor, automaticPlatformArgs, type StageInfo, type StageLink } from './stages.js';
+export { analyzeStages, imageLinksFor, stageIndex, type StageInfo, type StageLink } from './stages.js';

@@ -10,14 +10,12 @@ import { StrataError } from '../errors.js';
 import type { PackageDef, Tree } from '../tree/types.js';
 import { buildGraph, type GraphResult, type ImageNode } from './graph.js';
 import { classifyImageRef } from './image-ref.js';
-import { analyzeStages, imageLinksFor, stageIndex, type WordExpander } from './stages.js';
+import { analyzeStages, imageLinksFor, stageIndex } from './stages.js';
 import type { ImageReference } from './types.js';
 
 export interface PlanOptions {
   /** Leave failing images (and their dependents) out and collect errors instead of throwing. */
   readonly keepGoing?: boolean;
-  /** Word expansion; default Docker's rules (containerfile/expand). */
-  readonly expand?: WordExpander;
 }
 
 /** The platform a package is planned for: the tree's, if the package supports it. */
@@ -26,7 +24,7 @@ function platformFor(pkg: PackageDef, treePlatform: string): string {
 }
 
 /** The image nodes one package produces. Throws a StrataError on bad input. */
-export function packageImages(pkg: PackageDef, namespace: string, treePlatform: string, expand?: WordExpander): ImageNode[] {
+export function packageImages(pkg: PackageDef, namespace: string, treePlatform: string): ImageNode[] {
   const cf = pkg.containerfile;
   if (!cf) {
     throw new StrataError('plan/not-parsed', `package ${pkg.id}: Containerfile was not parsed`, {
@@ -40,7 +38,7 @@ export function packageImages(pkg: PackageDef, namespace: string, treePlatform: 
       hint: 'start the build with FROM <image>',
     });
   }
-  const stages = analyzeStages(cf, pkg.buildArgs, platformFor(pkg, treePlatform), expand);
+  const stages = analyzeStages(cf, pkg.buildArgs, platformFor(pkg, treePlatform));
   const targets: { name: string; target: string | undefined; index: number }[] = [];
   if (pkg.subpackages.length > 0) {
     for (const sub of pkg.subpackages) {
@@ -87,7 +85,7 @@ export function planTree(tree: Tree, opts: PlanOptions): GraphResult {
   const producer = new Map<string, PackageDef>();
   for (const pkg of tree.packages) {
     try {
-      const images = packageImages(pkg, tree.config.namespace, tree.config.platform, opts.expand);
+      const images = packageImages(pkg, tree.config.namespace, tree.config.platform);
       for (const img of images) {
         const other = producer.get(img.name);
         if (other) {
