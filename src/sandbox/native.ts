@@ -1,0 +1,55 @@
+/**
+ * The two native pieces of the sandbox (built by node-gyp from native/, see ADR 0070):
+ * the xattr addon and the static `strata-exec` helper that applies USER and umask
+ * inside bubblewrap.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StrataError } from '../errors.js';
+
+export interface XattrAddon {
+  /** Every extended attribute of `path` (symlinks not followed), unsorted. */
+  xattrs(path: string): Array<[string, Buffer]>;
+  /** Set one extended attribute (symlinks not followed). */
+  setXattr(path: string, name: string, value: Buffer): void;
+}
+
+const releaseDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release');
+
+function missing(what: string): StrataError {
+  return new StrataError('sandbox/native-missing', `the native ${what} is not built (looked in ${releaseDir})`, {
+    kind: 'io',
+    hint: "run 'npm run build:native' (needs python3, make and a C compiler with static glibc)",
+  });
+}
+
+let addon: XattrAddon | undefined;
+
+export function xattrAddon(): XattrAddon {
+  if (addon) return addon;
+  const file = path.join(releaseDir, 'strata_xattr.node');
+  if (!existsSync(file)) throw missing('xattr addon');
+  const require = createRequire(import.meta.url);
+  addon = require(file) as XattrAddon;
+  return addon;
+}
+
+/** Absolute path of the static strata-exec helper. */
+export function execHelperPath(): string {
+  const file = path.join(releaseDir, 'strata-exec');
+  if (!existsSync(file)) throw missing('strata-exec helper');
+  return file;
+}
+
+/** Read a path's xattrs as a name-sorted list. */
+export function readXattrs(p: string): Array<[string, Buffer]> {
+  return xattrAddon()
+    .xattrs(p)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+export function setXattr(p: string, name: string, value: Buffer): void {
+  xattrAddon().setXattr(p, name, value);
+}
