@@ -110,8 +110,19 @@ async function isEmptyOrAbsent(dir: string): Promise<boolean> {
   try {
     return (await fsp.readdir(dir)).length === 0;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    if (code === 'ENOTDIR') return false;
     throw e;
+  }
+}
+
+/** An export goes into a new or empty directory; anything else is an input error. */
+export async function checkExportDir(dir: string): Promise<void> {
+  if (!(await isEmptyOrAbsent(dir))) {
+    throw new StrataError('source/export-dir-not-empty', `export directory ${dir} is not empty`, {
+      hint: 'export into a new or empty directory',
+    });
   }
 }
 
@@ -125,11 +136,7 @@ export async function exportSources(
   sources: readonly { readonly hash: string; readonly file: string }[],
   dir: string,
 ): Promise<ExportReport> {
-  if (!(await isEmptyOrAbsent(dir))) {
-    throw new StrataError('source/export-dir-not-empty', `export directory ${dir} is not empty`, {
-      hint: 'export into a new or empty directory',
-    });
-  }
+  await checkExportDir(dir);
   const missing = [];
   for (const s of sources) if (!(await cache.has(s.hash))) missing.push(s);
   if (missing.length > 0) {
