@@ -1,0 +1,197 @@
+/**
+ * Loading what trust needs from a tree (I/O edge): the namespace and threshold from
+ * strata.toml, MAINTAINERS, the maintainers' public keys (keys/*.asc or one keyring file),
+ * and the image digests from digests/*.txt.
+ *
+ * strata.toml is read minimally here (only `namespace` and `threshold`); the full loader
+ * lives in src/tree/ and validates everything else.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { StrataError } from '../errors.js';
+import { parseMaintainers, type Maintainers } from './maintainers.js';
+import { parseDigestsFile, type DigestEntry } from './digests-file.js';
+import { buildKeyring, readPublicKeys, type Keyring, type PublicKey } from './openpgp.js';
+import { parseNormalizedReference, ReferenceSyntaxError } from './docker-reference.js';
+
+export interface TrustConfig {
+  readonly namespace: string;
+  readonly threshold: number;
+}
+
+const DEFAULT_NAMESPACE = 'stagex';
+const DEFAULT_THRESHOLD = 2;
+
+/** The user-visible form of a path inside the tree. */
+export function shown(root: string, ...parts: string[]): string {
+  return path.join(root, ...parts);
+}
+
+export async function readTrustConfig(root: string): Promise<TrustConfig> {
+  const file = shown(root, 'strata.toml');
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(root, 'strata.toml'), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { namespace: DEFAULT_NAMESPACE, threshold: DEFAULT_THRESHOLD };
+    throw new StrataError('trust/unreadable', `cannot read: ${(e as Error).message}`, { location: { file }, kind: 'io' });
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (e) {
+    const err = e as { line?: number; column?: number; message?: string };
+    throw new StrataError('tree/toml-syntax', (err.message ?? String(e)).split('\n')[0]!, {
+      location: { file, ...(err.line ? { line: err.line } : {}), ...(err.column ? { col: err.column } : {}) },
+      hint: 'fix the TOML syntax',
+    });
+  }
+  const namespace = doc['namespace'] ?? DEFAULT_NAMESPACE;
+  if (typeof namespace !== 'string' || !validNamespace(namespace)) {
+    throw new StrataError('tree/bad-namespace', `namespace ${JSON.stringify(namespace)} is not a repository path`, {
+      location: { file, ...lineOf(text, 'namespace') },
+      hint: "use lower-case letters, digits and separators, e.g. namespace = 'stagex'",
+    });
+  }
+  const threshold = doc['threshold'] ?? DEFAULT_THRESHOLD;
+  if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 1) {
+    throw new StrataError('tree/bad-threshold', `threshold ${JSON.stringify(threshold)} is not an integer ≥ 1`, {
+      location: { file, ...lineOf(text, 'threshold') },
+      hint: 'threshold is how many distinct maintainers must sign a digest, e.g. threshold = 2',
+    });
+  }
+  return { namespace, threshold };
+}
+
+function validNamespace(ns: string): boolean {
+  try {
+    parseNormalizedReference(`${ns}/x`);
+    return true;
+  } catch (e) {
+    if (e instanceof ReferenceSyntaxError) return false;
+    throw e;
+  }
+}
+
+function lineOf(text: string, key: string): { line?: number; col?: number } {
+  const i = text.split('\n').findIndex((l) => new RegExp(`^\\s*${key}\\s*=`).test(l));
+  return i >= 0 ? { line: i + 1, col: 1 } : {};
+}
+
+export async function readMaintainersFile(root: string): Promise<Maintainers> {
+  const file = shown(root, 'MAINTAINERS');
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(root, 'MAINTAINERS'), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new StrataError('trust/no-maintainers', 'the tree has no MAINTAINERS file', {
+        location: { file },
+        hint: 'add [people.<handle>] and [keys.<handle>.<label>] tables naming each maintainer and key fingerprint',
+      });
+    }
+    throw new StrataError('trust/unreadable', `cannot read: ${(e as Error).message}`, { location: { file }, kind: 'io' });
+  }
+  const m = parseMaintainers(text, file);
+  if (m.keys.length === 0) {
+    throw new StrataError('trust/no-maintainer-keys', 'MAINTAINERS lists no keys', {
+      location: { file },
+      hint: 'add a [keys.<handle>.<label>] table with ID = <fingerprint> for each maintainer',
+    });
+  }
+  return m;
+}
+
+export interface LoadedKeys {
+  /** Every key read (maintainers or not); quorum decides who counts. */
+  readonly keyring: Keyring;
+  /** MAINTAINERS fingerprints with no public key available. */
+  readonly missing: readonly string[];
+}
+
+/** Keys from `keyringFile` if given, else every `<tree>/keys/*.asc` (sorted by name). */
+export async function loadKeys(root: string, maintainers: Maintainers, keyringFile?: string): Promise<LoadedKeys> {
+  const keys: PublicKey[] = [];
+  if (keyringFile !== undefined) {
+    keys.push(...(await readPublicKeys(await readCapped(keyringFile, keyringFile), keyringFile)));
+  } else {
+    const dir = path.join(root, 'keys');
+    let names: string[];
+    try {
+      names = (await fs.readdir(dir)).filter((n) => n.endsWith('.asc')).sort();
+    } catch {
+      names = [];
+    }
+    if (names.length === 0) {
+      throw new StrataError('trust/no-keys', 'no public keys: the tree has no keys/*.asc', {
+        location: { file: shown(root, 'keys') },
+        hint: "export each maintainer's key with 'gpg --export --armor FPR > keys/<handle>.asc', or pass --keyring FILE",
+      });
+    }
+    for (const n of names) {
+      const file = path.join(dir, n);
+      keys.push(...(await readPublicKeys(await readCapped(file, shown(root, 'keys', n)), shown(root, 'keys', n))));
+    }
+  }
+  const keyring = await buildKeyring(keys);
+  const missing = maintainers.keys.filter((k) => !keyring.get(k.fingerprint)).map((k) => k.fingerprint);
+  return { keyring, missing };
+}
+
+const MAX_KEY_FILE_BYTES = 16 * 1024 * 1024;
+
+async function readCapped(file: string, display: string): Promise<Uint8Array> {
+  try {
+    const st = await fs.stat(file);
+    if (st.size > MAX_KEY_FILE_BYTES) {
+      throw new StrataError('trust/bad-keyring', `key file is ${st.size} bytes, more than ${MAX_KEY_FILE_BYTES}`, {
+        location: { file: display },
+        hint: 'export only the maintainers’ public keys (gpg --export FPR…)',
+      });
+    }
+    return new Uint8Array(await fs.readFile(file));
+  } catch (e) {
+    if (e instanceof StrataError) throw e;
+    throw new StrataError('trust/bad-keyring', `cannot read: ${(e as Error).message}`, {
+      location: { file: display },
+      hint: 'check the path given to --keyring',
+    });
+  }
+}
+
+/** Every `digests/*.txt` entry, sorted by image name. */
+export async function readAllDigests(root: string): Promise<DigestEntry[]> {
+  const dir = path.join(root, 'digests');
+  let names: string[];
+  try {
+    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.txt')).sort();
+  } catch {
+    names = [];
+  }
+  if (names.length === 0) {
+    throw new StrataError('trust/no-digests', 'the tree has no digests/*.txt', {
+      location: { file: shown(root, 'digests') },
+      hint: 'build the tree first (it writes digests/<stage>.txt), or check --tree',
+    });
+  }
+  const out: DigestEntry[] = [];
+  const where = new Map<string, string>();
+  for (const n of names) {
+    const stage = n.slice(0, -'.txt'.length);
+    const file = shown(root, 'digests', n);
+    const entries = parseDigestsFile(await fs.readFile(path.join(dir, n), 'utf8'), file, stage);
+    for (const e of entries) {
+      const prev = where.get(e.image);
+      if (prev) {
+        throw new StrataError('trust/digests-duplicate', `image '${e.image}' is also listed in ${prev}`, {
+          location: e.location,
+          hint: 'keep one digest per image',
+        });
+      }
+      where.set(e.image, file);
+      out.push(e);
+    }
+  }
+  return out.sort((a, b) => (a.image < b.image ? -1 : a.image > b.image ? 1 : 0));
+}
