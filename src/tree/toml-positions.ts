@@ -94,8 +94,11 @@ export function locateTomlKeys(text: string): TomlPositions {
       const close = findClose(rest, double ? 2 : 1);
       const inner = rest.slice(double ? 2 : 1, close);
       table = splitDottedKey(inner);
-      const path = table.join('.');
-      if (!keys.has(path)) keys.set(path, { line: lineNo, col: indent + 1 });
+      // the header also locates its implicit parent tables (`[a.b]` defines `a`)
+      for (let n = 1; n <= table.length; n++) {
+        const path = table.slice(0, n).join('.');
+        if (!keys.has(path)) keys.set(path, { line: lineNo, col: indent + 1 });
+      }
       return;
     }
     const eq = findEquals(rest);
