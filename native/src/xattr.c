@@ -9,8 +9,11 @@
  *
  *   setXattr(path: string, name: string, value: Buffer): void
  *
- * setXattr exists for the layer extractor, which must mark opaque directories
- * (trusted.overlay.opaque=y) in extracted lower layers. Neither function follows a
+ *   makeNode(path: string, type: "char" | "block" | "fifo", mode: number, major: number, minor: number): void
+ *
+ * setXattr and makeNode exist for the layer extractor, which must mark opaque directories
+ * (trusted.overlay.opaque=y) and create whiteouts (char 0/0) in extracted lower layers;
+ * Node has neither setxattr nor mknod. Neither function follows a
  * symlink (llistxattr/lgetxattr/lsetxattr).
  * Errors throw an Error whose `code` is the errno name (e.g. "ENOENT").
  */
@@ -21,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
 #define PATH_BUF 4097
@@ -38,6 +43,8 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
     case EPERM: name = "EPERM"; break;
     case ENOTSUP: name = "ENOTSUP"; break;
     case EROFS: name = "EROFS"; break;
+    case EEXIST: name = "EEXIST"; break;
+    case EINVAL: name = "EINVAL"; break;
     default: break;
   }
   char msg[256];
@@ -163,12 +170,50 @@ static napi_value set_xattr(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value make_node(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) {
+    napi_throw_type_error(env, NULL, "makeNode(path, type, mode, major, minor) takes five arguments");
+    return NULL;
+  }
+  char path[PATH_BUF];
+  char type[8];
+  size_t path_len = 0, type_len = 0;
+  uint32_t mode = 0, major = 0, minor = 0;
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_len) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[1], type, sizeof type, &type_len) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &mode) != napi_ok ||
+      napi_get_value_uint32(env, argv[3], &major) != napi_ok ||
+      napi_get_value_uint32(env, argv[4], &minor) != napi_ok) {
+    napi_throw_type_error(env, NULL, "makeNode: bad argument types");
+    return NULL;
+  }
+  if (path_len >= sizeof path - 1 || strlen(path) != path_len || (mode & ~07777u) != 0) {
+    napi_throw_error(env, "EINVAL", "makeNode: path too long or contains NUL, or mode has type bits");
+    return NULL;
+  }
+  mode_t kind;
+  if (strcmp(type, "char") == 0) kind = S_IFCHR;
+  else if (strcmp(type, "block") == 0) kind = S_IFBLK;
+  else if (strcmp(type, "fifo") == 0) kind = S_IFIFO;
+  else {
+    napi_throw_error(env, "EINVAL", "makeNode: type must be char, block or fifo");
+    return NULL;
+  }
+  if (mknod(path, kind | (mode_t)mode, kind == S_IFIFO ? 0 : makedev(major, minor)) != 0)
+    return throw_errno(env, "mknod", errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "xattrs", NAPI_AUTO_LENGTH, xattrs, NULL, &fn);
   napi_set_named_property(env, exports, "xattrs", fn);
   napi_create_function(env, "setXattr", NAPI_AUTO_LENGTH, set_xattr, NULL, &fn);
   napi_set_named_property(env, exports, "setXattr", fn);
+  napi_create_function(env, "makeNode", NAPI_AUTO_LENGTH, make_node, NULL, &fn);
+  napi_set_named_property(env, exports, "makeNode", fn);
   return exports;
 }
 

@@ -14,6 +14,8 @@ export interface XattrAddon {
   xattrs(path: string): Array<[string, Buffer]>;
   /** Set one extended attribute (symlinks not followed). */
   setXattr(path: string, name: string, value: Buffer): void;
+  /** mknod(2); mode is permission bits only. */
+  makeNode(path: string, type: 'char' | 'block' | 'fifo', mode: number, major: number, minor: number): void;
 }
 
 const releaseDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release');
@@ -52,4 +54,19 @@ export function readXattrs(p: string): Array<[string, Buffer]> {
 
 export function setXattr(p: string, name: string, value: Buffer): void {
   xattrAddon().setXattr(p, name, value);
+}
+
+/** Create a device node or FIFO (Node's fs has no mknod). */
+export function makeNode(p: string, type: 'char' | 'block' | 'fifo', mode: number, major = 0, minor = 0): void {
+  xattrAddon().makeNode(p, type, mode, major, minor);
+}
+
+/** An overlayfs whiteout: the character device 0/0. */
+export function makeWhiteout(p: string): void {
+  makeNode(p, 'char', 0, 0, 0);
+}
+
+/** Mark an extracted directory as opaque for overlayfs (the `.wh..wh..opq` marker of a layer tar). */
+export function markOpaque(dir: string): void {
+  setXattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
 }
