@@ -7,3 +7,4 @@ export {
   parsePlatform, formatPlatform, platformArgs, globalScope, StageScope, resolveFromImages, resolveStages, expandWithVars,
   type Platform, type BuildContext, type ResolvedStage, type CopyFromRef,
 } from './scope.js';
+export { dumpContainerfile } from './dump.js';

@@ -101,8 +101,7 @@ export function parseContainerfile(text: string, file: string): Containerfile {
     }
   }
   if (stages.length === 0) {
-    const loc = lines.length > 0 ? { line: lines[lines.length - 1]!.endLine + 1, col: 1 } : { line: 1, col: 1 };
-    throw containerfileError('containerfile/no-from', 'no FROM instruction', file, loc,
+    throw containerfileError('containerfile/no-from', 'no FROM instruction', file, { line: 1, col: 1 },
       'a Containerfile must start a build stage with FROM <image> (use FROM scratch for an empty one)');
   }
   const frozen: Stage[] = stages;
@@ -264,8 +263,9 @@ class LineParser {
       const type = spec[f.name];
       if (type === undefined) {
         const known = Object.keys(spec);
+        const near = known.filter((k) => editDistance(k, f.name) <= 2).sort((a, b) => editDistance(a, f.name) - editDistance(b, f.name))[0];
         this.fail('containerfile/unknown-flag', `unknown flag --${f.name} for ${kind}`, f.start,
-          known.length ? `${kind} accepts ${known.map((k) => `--${k}`).join(', ')}` : `${kind} takes no flags; remove --${f.name}`);
+          known.length ? `${near ? `did you mean --${near}? ` : ''}${kind} accepts ${known.map((k) => `--${k}`).join(', ')}` : `${kind} takes no flags; remove --${f.name}`);
       }
       if (seen.has(f.name)) {
         this.fail('containerfile/duplicate-flag', `--${f.name} given twice`, f.start, `keep one --${f.name}`);
@@ -322,7 +322,7 @@ class LineParser {
     if (!first.text.includes('=')) {
       const m = /^(\S+)\s+(\S[\s\S]*)$/.exec(args.slice(first.start));
       if (!m) {
-        this.fail('containerfile/missing-argument', `${kind} ${first.text} has no value`, rest + args.length,
+        this.fail('containerfile/missing-argument', `${kind} ${first.text} has no value`, rest + first.start,
           `write ${kind} ${first.text}=<value>`);
       }
       return [{ key: m[1]!, value: m[2]!.replace(/\s+$/, ''), loc: this.at(rest + first.start) }];
@@ -382,7 +382,7 @@ class LineParser {
     if (type === 'NONE') {
       const after = args.slice(m[0].length).trim();
       if (after !== '') this.fail('containerfile/too-many-arguments', 'HEALTHCHECK NONE takes no arguments', rest + m[0].length, 'write HEALTHCHECK NONE alone');
-      if (f.length > 0) this.fail('containerfile/too-many-arguments', 'HEALTHCHECK NONE takes no flags', f[0]!.loc === undefined ? rest : flagOffset(this, f, f[0]!.name), 'write HEALTHCHECK NONE alone');
+      if (f.length > 0) this.fail('containerfile/too-many-arguments', 'HEALTHCHECK NONE takes no flags', flagOffset(this, f, f[0]!.name), 'write HEALTHCHECK NONE alone');
       return { ...common, command: undefined };
     }
     if (type === 'CMD') {
