@@ -12,6 +12,8 @@
  *   /no-location/<x>    302 without Location
  *   /slow/<name>        sends the headers and 3 bytes, then nothing
  *   /chunked/<name>     the good bytes without Content-Length (chunked)
+ *   /cut/<name>         chunked, 10 bytes, then the connection is closed
+ *   /to-file/<x>        302 → file:///etc/passwd
  * Every request path is recorded in `hits`.
  */
 import http from 'node:http';
@@ -81,6 +83,14 @@ export async function startTestMirror(): Promise<TestMirror> {
         res.writeHead(200);
         res.write(body.subarray(0, 10));
         return void res.end(body.subarray(10));
+      case 'cut':
+        res.writeHead(200);
+        res.write(Buffer.alloc(10, 1), () => {
+          res.socket?.destroy();
+        });
+        return;
+      case 'to-file':
+        return redirect(302, 'file:///etc/passwd');
       default:
         return void res.writeHead(404).end();
     }
