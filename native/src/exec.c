@@ -1,8 +1,10 @@
 /*
  * strata-exec: the last step inside the sandbox before the user's command.
  *
- *   strata-exec UID GID COMMAND [ARG...]
+ *   strata-exec UID GID PWD COMMAND [ARG...]
  *
+ * PWD is "-" to remove PWD from the environment (bubblewrap sets it on --chdir, Docker
+ * does not) or "+VALUE" to set it to VALUE (when the build's ENV defines PWD).
  * bubblewrap cannot switch to a uid other than the one it maps, and strata maps
  * container ids 0-65535 onto the same host ids, so USER is applied here: drop
  * supplementary groups, set real/effective/saved gid then uid (a non-zero uid loses
@@ -45,9 +47,15 @@ static void die(const char *what, const char *arg) {
 
 int main(int argc, char **argv) {
   unsigned long uid, gid;
-  if (argc < 4 || parse_id(argv[1], &uid) || parse_id(argv[2], &gid)) {
-    fprintf(stderr, "usage: strata-exec UID GID COMMAND [ARG...] (ids 0-65535)\n");
+  if (argc < 5 || parse_id(argv[1], &uid) || parse_id(argv[2], &gid) ||
+      (argv[3][0] != '-' && argv[3][0] != '+') || (argv[3][0] == '-' && argv[3][1] != 0)) {
+    fprintf(stderr, "usage: strata-exec UID GID -|+PWD COMMAND [ARG...] (ids 0-65535)\n");
     return 127;
+  }
+  if (argv[3][0] == '-') {
+    if (unsetenv("PWD") != 0) die("unsetenv", "PWD");
+  } else if (setenv("PWD", argv[3] + 1, 1) != 0) {
+    die("setenv", "PWD");
   }
   if (setgroups(0, NULL) != 0) die("setgroups", NULL);
   if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) != 0) die("setresgid", argv[2]);
@@ -63,7 +71,7 @@ int main(int argc, char **argv) {
       if (flags >= 0) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
     }
   }
-  execvp(argv[3], &argv[3]);
-  die("cannot execute", argv[3]);
+  execvp(argv[4], &argv[4]);
+  die("cannot execute", argv[4]);
   return 127;
 }

@@ -91,6 +91,7 @@ export function bwrapArgs(spec: RunSpec, rootDir: string): string[] {
     `/proc/self/fd/${FD_EXEC_HELPER}`,
     String(spec.uid ?? 0),
     String(spec.gid ?? 0),
+    spec.env['PWD'] === undefined ? '-' : `+${spec.env['PWD']}`,
     ...spec.argv,
   );
   return args;
