@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -259,4 +261,38 @@ test('a source with no URL at all fails with a line that says so', async () => {
   const [r] = await fetchSources([spec([])], { cache });
   assert.equal(r!.status, 'failed');
   assert.match(describeFailure(r!), /no mirrors and no extra mirror prefixes are set$/);
+});
+
+test('https: an untrusted certificate is a reason; a trusted one works, and https → http redirects are followed', async (t) => {
+  const dir = path.join(tmp, 'tls');
+  mkdirSync(dir, { recursive: true });
+  const gen = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '2',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+  ], { encoding: 'utf8' });
+  if (gen.error) return t.skip('openssl is not installed');
+  assert.equal(gen.status, 0, gen.stderr);
+  const cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+  const server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert }, (req, res) => {
+    if (req.url === '/zlib.tar.gz') return void res.writeHead(200, { 'content-length': ZLIB.length }).end(ZLIB);
+    if (req.url === '/to-http') return void res.writeHead(302, { location: u('/good/zlib.tar.gz') }).end();
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const untrusted = await fetchSources([spec([`${base}/zlib.tar.gz`])], { cache: freshCache(), ...OPTS });
+    assert.deepEqual(untrusted[0]!.attempts.map((a) => a.reason), ['connection failed (DEPTH_ZERO_SELF_SIGNED_CERT)']);
+    const cache = freshCache();
+    const trusted = await fetchSources([spec([`${base}/404`, `${base}/zlib.tar.gz`])], { cache, ...OPTS, ca: cert });
+    assert.equal(trusted[0]!.status, 'fetched');
+    assert.equal(trusted[0]!.url, `${base}/zlib.tar.gz`);
+    assert.deepEqual(readFileSync(cache.path(ZLIB_HASH)), ZLIB);
+    const down = await fetchSources([spec([`${base}/to-http`])], { cache: freshCache(), ...OPTS, ca: cert });
+    assert.deepEqual(down[0]!.attempts, [{ url: `${base}/to-http`, finalUrl: u('/good/zlib.tar.gz') }]);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((res) => server.close(() => res()));
+  }
 });

@@ -25,6 +25,8 @@ export interface FetchOptions {
   readonly maxRedirects?: number;
   /** undefined → DEFAULT_MAX_BYTES; null → no cap. */
   readonly maxBytes?: number | null;
+  /** Extra trusted CA certificates (PEM) for https mirrors. */
+  readonly ca?: string;
   readonly onEvent?: (e: FetchEvent) => void;
 }
 
@@ -96,6 +98,7 @@ export async function fetchSources(specs: readonly SourceSpec[], options: FetchO
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     maxRedirects: options.maxRedirects ?? DEFAULT_MAX_REDIRECTS,
     maxBytes,
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
   };
   const emit = options.onEvent ?? (() => {});
   const byHash = new Map<string, SourceResult[]>();

@@ -9,6 +9,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +20,8 @@ export interface TransportOptions {
   readonly maxRedirects: number;
   /** Refuse bodies larger than this many bytes (undefined: no cap). */
   readonly maxBytes: number | undefined;
+  /** Extra trusted CA certificates (PEM) for https, on top of node's bundled roots. */
+  readonly ca?: string;
   /** Called with the size of every chunk received. */
   readonly onBytes?: (n: number) => void;
 }
@@ -145,6 +148,7 @@ function oneRequest(url: URL, sink: Sink, opts: TransportOptions, after: string)
     const req = mod.get(url, {
       headers: { 'accept-encoding': 'identity', 'user-agent': 'strata' },
       agent: false,
+      ...(url.protocol === 'https:' && opts.ca !== undefined ? { ca: [...tls.rootCertificates, opts.ca] } : {}),
     });
     req.setTimeout(opts.idleTimeoutMs, () => {
       timedOut = true;
