@@ -161,7 +161,12 @@ export async function* readTar(src: ByteSource, label = 'archive'): AsyncGenerat
     const where = `${label}: offset ${r.offset}`;
     const b = await r.exact(BLOCK, 'header');
     if (!b) return; // EOF without end marker: accepted, like GNU tar does with a warning
-    if (b.every((x) => x === 0)) return;
+    if (b.every((x) => x === 0)) {
+      // Drain what follows the end marker (record padding) so that a decompressor's
+      // failure on a damaged tail is not missed.
+      while (await r.some(1 << 20)) { /* discard */ }
+      return;
+    }
     const stored = num(b, 148, 8, 'checksum', where);
     if (!checksumOk(b, stored)) corrupt('header checksum mismatch', where);
     const typeflag = String.fromCharCode(b[156]!);
