@@ -5,7 +5,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { main } from '../main.js';
+import { cliPath } from '../../testutil/paths.js';
 import { bufferIO } from '../io.js';
 import { startTestMirror, type TestMirror } from '../../source/test-server.js';
 import { MANIFEST_NAME } from '../../source/transfer.js';
@@ -198,4 +200,15 @@ test('bad input: one line, exit 2, nothing written', async () => {
   assert.equal(r.code, 2);
   assert.match(r.err, /package core-x has a Containerfile but no package\.toml/);
   assert.equal(existsSync(cache), false);
+});
+
+test('the compiled CLI exits 1 with the failure line on stderr when a source is missing (offline)', () => {
+  const cache = fresh();
+  const r = spawnSync(process.execPath, [cliPath, 'fetch', '--tree', tree, '--cache', cache, '--offline', 'user-gone'], {
+    encoding: 'utf8',
+    env: { ...process.env, STRATA_MIRRORS: '', STRATA_CACHE: '', CI: '1' },
+  });
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stdout, '1 source: 0 cached, 0 fetched, 1 missing\n');
+  assert.equal(r.stderr, `user-gone: gone-1.tar.gz (sha256 ${GONE_HASH.slice(0, 12)}…) is not in the cache and --offline forbids fetching it\n`);
 });
