@@ -4,7 +4,7 @@
  * inside bubblewrap.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StrataError } from '../errors.js';
@@ -59,6 +59,7 @@ export function setXattr(p: string, name: string, value: Buffer): void {
 /** Create a device node or FIFO (Node's fs has no mknod). */
 export function makeNode(p: string, type: 'char' | 'block' | 'fifo', mode: number, major = 0, minor = 0): void {
   xattrAddon().makeNode(p, type, mode, major, minor);
+  chmodSync(p, mode); // mknod applies the process umask; the caller asked for exactly `mode`
 }
 
 /** An overlayfs whiteout: the character device 0/0. */
