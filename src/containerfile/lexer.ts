@@ -8,7 +8,7 @@
  */
 import { containerfileError } from './errors.js';
 import type { Directives, Heredoc, Loc } from './types.js';
-import { splitWordsAt } from './words.js';
+import { extractFlags, splitWordsAt } from './words.js';
 
 export interface LogicalLine {
   /** The joined text, leading blanks removed, continuation markers removed. */
@@ -125,7 +125,7 @@ export function lexContainerfile(input: string, file: string): LexResult {
 
     const keyword = /^\S*/.exec(joined)![0].toLowerCase();
     const heredocs: Heredoc[] = [];
-    if (HEREDOC_INSTRUCTIONS.has(keyword)) {
+    if (HEREDOC_INSTRUCTIONS.has(keyword) && !isExecForm(joined, keyword.length)) {
       for (const marker of findHeredocMarkers(joined, locs)) {
         let body = '';
         let terminated = false;
@@ -151,6 +151,18 @@ export function lexContainerfile(input: string, file: string): LexResult {
     lines.push({ text: joined, locs, startLine, endLine: lastLine, heredocs });
   }
   return { directives: { syntax, escape }, lines };
+}
+
+/** BuildKit never looks for heredocs in the JSON (exec) form of an instruction. */
+function isExecForm(line: string, afterKeyword: number): boolean {
+  const args = line.slice(extractFlags(line, afterKeyword).rest).trim();
+  if (!args.startsWith('[')) return false;
+  try {
+    const v: unknown = JSON.parse(args);
+    return Array.isArray(v) && v.every((x) => typeof x === 'string');
+  } catch {
+    return false;
+  }
 }
 
 interface HeredocMarker {

@@ -26,6 +26,15 @@ test('a heredoc marker needs a name, and a numbered fd form is accepted', () => 
   assert.deepEqual(r2!.heredocs.map((h) => [h.delimiter, h.loc]), [['EOF', { line: 3, col: 10 }]]);
 });
 
+test('heredoc markers are not looked for in exec form', () => {
+  const cf = parseContainerfile('FROM x\nRUN ["sh", "-c", "cat <<EOF >x"]\nCOPY ["<<EOF", "/d"]\n', 'C');
+  const [r, c] = cf.stages[0]!.instructions as [RunInstruction, CopyInstruction];
+  assert.equal(r.heredocs.length, 0);
+  assert.equal(r.endLine, 2);
+  assert.deepEqual(c.sources, ['<<EOF']);
+  assert.equal(c.heredocs.length, 0);
+});
+
 test('exec form is kept verbatim (never expanded) and invalid JSON falls back to shell form', () => {
   const cf = parseContainerfile('FROM x\nRUN ["echo", "$HOME", "\\u0041"]\nRUN [ "a", 1 ]\n', 'C');
   const [r1, r2] = cf.stages[0]!.instructions as RunInstruction[];
