@@ -68,8 +68,10 @@ export function parseCommand(
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0] ?? String(e) : String(e);
-    throw new StrataError('cli/usage', `${spec.name}: ${msg.replace(/\.$/, '')}`, {
+    // node's messages can run on with advice about '--'; keep the first sentence.
+    const full = e instanceof Error ? e.message : String(e);
+    const msg = (full.split('\n')[0] ?? full).split(/\.(?:\s|$)/)[0] ?? full;
+    throw new StrataError('cli/usage', `${spec.name}: ${msg}`, {
       hint: `run 'strata ${spec.name} --help' for the options`,
     });
   }
