@@ -67,3 +67,10 @@ test('any input either parses or fails with a located containerfile/* StrataErro
     }
   }), { numRuns: 300 });
 });
+
+test('directives: indented ones count, an empty value is a plain comment that ends the directives', () => {
+  assert.equal(parseContainerfile('  # escape=`\nFROM x\n', 'C').directives.escape, '`');
+  const cf = parseContainerfile('# escape=\n# escape=`\nFROM x\nRUN a \\\n b\n', 'C');
+  assert.equal(cf.directives.escape, '\\');
+  assert.equal(cf.stages[0]!.instructions[0]!.endLine, 5);
+});

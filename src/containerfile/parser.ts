@@ -203,7 +203,7 @@ class LineParser {
       }
       case 'COPY':
       case 'ADD': {
-        const list = this.wordList(kind, args, rest);
+        const list = this.wordList(args);
         if (list.length < 2) {
           this.fail('containerfile/missing-argument', `${kind} needs at least one source and a destination`, rest,
             `write ${kind} <src>... <dest>`);
@@ -242,7 +242,7 @@ class LineParser {
         return { ...base, kind, ports };
       }
       case 'VOLUME': {
-        const paths = this.wordList(kind, args, rest);
+        const paths = this.wordList(args);
         if (paths.length === 0) this.fail('containerfile/missing-argument', 'VOLUME needs at least one path', rest, 'write VOLUME /path or VOLUME ["/path"]');
         if (paths.some((p) => p.trim() === '')) this.fail('containerfile/missing-argument', 'VOLUME paths cannot be empty', rest, 'remove the empty path');
         return { ...base, kind, paths };
@@ -346,9 +346,7 @@ class LineParser {
   }
 
   /** JSON array if it parses, else whitespace-separated words (quotes respected and kept). */
-  private wordList(kind: InstructionKind, args: string, rest: number): string[] {
-    void kind;
-    void rest;
+  private wordList(args: string): string[] {
     const json = parseJsonArray(args);
     if (json !== undefined) return json;
     return splitWordsAt(args, this.escape).map((w) => w.text);
