@@ -17,4 +17,5 @@ export interface CommandEntry {
 export const commands: Readonly<Record<string, CommandEntry>> = {
   plan: { summary: 'show the build plan: images, dependencies, levels', load: () => import('./commands/plan.js') },
   fetch: { summary: 'download and verify sources into the cache', load: () => import('./commands/fetch.js') },
+  doctor: { summary: 'check the host: bubblewrap, overlayfs, user namespaces, i386, free disk', load: () => import('./commands/doctor.js') },
 };

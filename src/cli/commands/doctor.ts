@@ -1,0 +1,42 @@
+/** `strata doctor [--json]`: check every host requirement of building and say how to fix it. */
+import path from 'node:path';
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, parseCommand, stringOpt, type CommandSpec } from '../args.js';
+import type { CliIO } from '../io.js';
+import { DEFAULT_MIN_FREE_BYTES, runDoctor, type DoctorCheck } from '../../sandbox/doctor.js';
+
+export const spec: CommandSpec = {
+  name: 'doctor',
+  summary: 'check the host: bubblewrap, overlayfs, user namespaces, i386 execution, free disk',
+  usage: 'strata doctor [options]',
+  options: {
+    tree: TREE_OPTION,
+    store: STORE_OPTION,
+    'min-free-gib': { type: 'string', valueName: 'N', description: `free space required under the store (default ${DEFAULT_MIN_FREE_BYTES / 1024 ** 3})` },
+    json: JSON_OPTION,
+  },
+  details: 'Exit 0 when every required check passes, 1 otherwise. Each failed check prints how to fix it.',
+};
+
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  const p = parseCommand(spec, argv, io.out);
+  if (!p) return 0;
+  const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
+  const storeDir = path.resolve(io.cwd, stringOpt(p, 'store') ?? path.join(tree, '.strata', 'store'));
+  const minGib = intOpt(p, 'min-free-gib', 'doctor', 0);
+  const checks = await runDoctor({ storeDir, ...(minGib !== undefined ? { minFreeBytes: minGib * 1024 ** 3 } : {}) });
+  const ok = checks.every((c) => c.ok || !c.required);
+  if (boolOpt(p, 'json')) io.out(`${JSON.stringify({ ok, checks })}\n`);
+  else io.out(formatChecks(checks));
+  return ok ? 0 : 1;
+}
+
+export function formatChecks(checks: readonly DoctorCheck[]): string {
+  const width = Math.max(...checks.map((c) => c.name.length)) + 2;
+  return checks
+    .map((c) => {
+      const status = c.ok ? 'ok  ' : c.required ? 'FAIL' : 'warn';
+      const fix = c.ok || !c.fix ? '' : ` — fix: ${c.fix}`;
+      return `${status}  ${c.name.padEnd(width)}${c.detail}${fix}\n`;
+    })
+    .join('');
+}
