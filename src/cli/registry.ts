@@ -18,4 +18,6 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   plan: { summary: 'show the build plan: images, dependencies, levels', load: () => import('./commands/plan.js') },
   fetch: { summary: 'download and verify sources into the cache', load: () => import('./commands/fetch.js') },
   doctor: { summary: 'check the host: bubblewrap, overlayfs, user namespaces, i386, free disk', load: () => import('./commands/doctor.js') },
+  fsck: { summary: 'check the store: every blob hash, every reference, no leftovers', load: () => import('./commands/fsck.js') },
+  gc: { summary: 'remove unreferenced blobs and temporary leftovers from the store', load: () => import('./commands/gc.js') },
 };

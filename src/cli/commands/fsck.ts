@@ -1,0 +1,38 @@
+/** `strata fsck`: check the store; exit 1 listing each problem. */
+import path from 'node:path';
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, parseCommand, stringOpt, type CommandSpec, type ParsedCommand } from '../args.js';
+import type { CliIO } from '../io.js';
+import { fsckStore } from '../../store/fsck.js';
+import { defaultStorePath } from '../../store/paths.js';
+
+export const spec: CommandSpec = {
+  name: 'fsck',
+  summary: 'check the store: every blob hash, every reference, no leftovers',
+  usage: 'strata fsck [--tree DIR] [--store DIR] [--json]',
+  options: { tree: TREE_OPTION, store: STORE_OPTION, json: JSON_OPTION },
+  details: 'Exit 0 when the store is intact, 1 when any problem is found (each is listed).',
+};
+
+/** The store directory from --store, else <--tree or cwd>/.strata/store. */
+export function storeDir(p: ParsedCommand, io: CliIO): string {
+  const store = stringOpt(p, 'store');
+  if (store !== undefined) return path.resolve(io.cwd, store);
+  return defaultStorePath(path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.'));
+}
+
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  const p = parseCommand(spec, argv, io.out);
+  if (!p) return 0;
+  if (p.positionals.length) {
+    const { StrataError } = await import('../../errors.js');
+    throw new StrataError('cli/usage', `fsck: unexpected argument '${p.positionals[0]}'`, { hint: "run 'strata fsck --help'" });
+  }
+  const report = await fsckStore(storeDir(p, io));
+  if (boolOpt(p, 'json')) {
+    io.out(`${JSON.stringify(report)}\n`);
+  } else {
+    for (const pr of report.problems) io.out(`${path.join(report.store, pr.path)}: ${pr.message} [${pr.code}] — ${pr.hint}\n`);
+    io.out(`${report.ok ? 'ok' : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}`}: ${report.blobs} blobs, ${report.refs} images in ${report.store}\n`);
+  }
+  return report.ok ? 0 : 1;
+}

@@ -1,0 +1,33 @@
+/** `strata gc`: remove unreferenced blobs and leftovers of interrupted writes. */
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, parseCommand, type CommandSpec } from '../args.js';
+import type { CliIO } from '../io.js';
+import { StrataError } from '../../errors.js';
+import { gcStore } from '../../store/gc.js';
+import { storeDir } from './fsck.js';
+
+export const spec: CommandSpec = {
+  name: 'gc',
+  summary: 'remove unreferenced blobs and temporary leftovers from the store',
+  usage: 'strata gc [--tree DIR] [--store DIR] [--grace SECONDS] [--dry-run] [--json]',
+  options: {
+    tree: TREE_OPTION,
+    store: STORE_OPTION,
+    grace: { type: 'string', valueName: 'SECONDS', description: 'keep unreferenced blobs younger than this (default 600)' },
+    'dry-run': { type: 'boolean', description: 'only report what would be removed' },
+    json: JSON_OPTION,
+  },
+};
+
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  const p = parseCommand(spec, argv, io.out);
+  if (!p) return 0;
+  if (p.positionals.length) throw new StrataError('cli/usage', `gc: unexpected argument '${p.positionals[0]}'`, { hint: "run 'strata gc --help'" });
+  const grace = intOpt(p, 'grace', 'gc', 0);
+  const report = await gcStore(storeDir(p, io), { ...(grace !== undefined ? { graceSeconds: grace } : {}), dryRun: boolOpt(p, 'dry-run') });
+  if (boolOpt(p, 'json')) io.out(`${JSON.stringify(report)}\n`);
+  else {
+    const verb = report.dryRun ? 'would remove' : 'removed';
+    io.out(`${verb} ${report.removedBlobs.length} blobs (${report.removedBytes} bytes) and ${report.removedTemps.length} temporary files; kept ${report.keptYoung} recent unreferenced blobs\n`);
+  }
+  return 0;
+}

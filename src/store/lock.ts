@@ -1,0 +1,115 @@
+/**
+ * A cross-process lock file (ADR 0055): created with O_EXCL, holding
+ * `{"pid":…,"host":…,"token":…}`. A lock whose owner is on this host and no longer
+ * running is stale and is broken by renaming it away and checking that what was renamed
+ * is the stale lock (if another process re-took the lock in between, it is linked back).
+ * Locks held by another host are never broken automatically.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+
+export interface LockInfo {
+  readonly pid: number;
+  readonly host: string;
+  readonly token: string;
+}
+
+export interface LockOptions {
+  /** Directory for renamed stale locks (same file system). */
+  readonly scratchDir: string;
+  /** Give up after this many milliseconds (default 120 s). */
+  readonly timeoutMs?: number;
+}
+
+export function pidAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readLock(file: string): Promise<LockInfo | undefined | 'garbage'> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const v = JSON.parse(text) as LockInfo;
+    if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.token === 'string') return v;
+  } catch {
+    /* fall through */
+  }
+  return 'garbage';
+}
+
+/** A lock is stale when its owner is on this host and dead (or the file is unreadable garbage left by a crash). */
+export function isStale(info: LockInfo | 'garbage'): boolean {
+  return info === 'garbage' || (info.host === os.hostname() && !pidAlive(info.pid));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function breakStale(file: string, seen: LockInfo | 'garbage', scratchDir: string): Promise<void> {
+  const moved = path.join(scratchDir, `${process.pid}-${randomBytes(6).toString('hex')}.stale-lock`);
+  try {
+    await rename(file, moved);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  const got = await readLock(moved);
+  const same = got === seen || (got !== undefined && got !== 'garbage' && seen !== 'garbage' && got.token === seen.token);
+  if (!same) {
+    // We took someone's fresh lock: put it back if the slot is still free.
+    await link(moved, file).catch(() => undefined);
+  }
+  await unlink(moved).catch(() => undefined);
+}
+
+/** Acquire `file`; resolves to a release function. */
+export async function acquireLock(file: string, opts: LockOptions): Promise<() => Promise<void>> {
+  const info: LockInfo = { pid: process.pid, host: os.hostname(), token: randomBytes(12).toString('hex') };
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  let wait = 5;
+  for (;;) {
+    try {
+      const fh = await open(file, 'wx', 0o644);
+      try {
+        await fh.writeFile(JSON.stringify(info));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      return async () => {
+        const cur = await readLock(file);
+        if (cur !== undefined && cur !== 'garbage' && cur.token === info.token) await unlink(file);
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = await readLock(file);
+    if (holder !== undefined && isStale(holder)) {
+      await breakStale(file, holder, opts.scratchDir);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      const who = holder && holder !== 'garbage' ? `process ${holder.pid} on ${holder.host}` : 'another process';
+      throw new StrataError('store/locked', `${file} is held by ${who}`, {
+        location: { file },
+        hint: 'wait for the other strata process to finish; if none is running, delete the lock file',
+        kind: 'build',
+      });
+    }
+    await sleep(wait);
+    wait = Math.min(wait * 2, 100);
+  }
+}

@@ -1,0 +1,358 @@
+/**
+ * The local store: ONE valid OCI image layout (oci-layout, index.json, blobs/sha256/…),
+ * one `org.opencontainers.image.ref.name` per image, blobs shared. Guarantees (ADR 0054):
+ *
+ * - put verifies while writing: bytes go to `tmp/<pid>-<rand>.blob`, are hashed as they
+ *   are written, fsync'd, and renamed into `blobs/sha256/<hex>` only when digest and size
+ *   match what the caller expected; the directory is fsync'd after the rename;
+ * - put is idempotent: putting an existing blob rewrites the same bytes atomically
+ *   (which also repairs a damaged copy);
+ * - index updates are atomic and serialised: under `index.json.lock`, index.json is
+ *   re-read, changed, written to a temp file, fsync'd and renamed;
+ * - a ref is only set when its manifest, config and layers are all present with the
+ *   right sizes, so a killed build never leaves a partial image behind a ref;
+ * - reads verify: readBlob hashes before returning, streamBlob fails at the end on a
+ *   mismatch.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { DigestCounter, sha256Digest, type Digest } from '../digest/digest.js';
+import { StrataError } from '../errors.js';
+import { buildIndex, buildManifest, type Serialized } from '../oci/build.js';
+import { canonicalJsonBytes, compareUtf8 } from '../oci/canonical-json.js';
+import {
+  ANNOTATION_REF_NAME,
+  MEDIA_TYPE_INDEX,
+  MEDIA_TYPE_MANIFEST,
+  OCI_LAYOUT_VERSION,
+  type Descriptor,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+} from '../oci/types.js';
+import { isValidRefName, parseImageConfig, parseIndex, parseManifest } from '../oci/validate.js';
+import { acquireLock } from './lock.js';
+import { BLOBS_DIR, INDEX_FILE, LAYOUT_FILE, LOCK_FILE, TMP_DIR, blobPath } from './paths.js';
+
+/** Manifests and configs larger than this are refused when read. */
+export const MAX_JSON_BLOB = 4 * 1024 * 1024;
+
+export interface Expected {
+  readonly digest?: Digest;
+  readonly size?: number;
+}
+
+export interface BlobRef {
+  readonly digest: Digest;
+  readonly size: number;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function tempName(kind: string): string {
+  return `${process.pid}-${randomBytes(8).toString('hex')}.${kind}`;
+}
+
+/** A blob being written: hashed as it goes, committed by an atomic rename. */
+export class BlobWriter {
+  private readonly hash = new DigestCounter();
+  private done = false;
+  private constructor(
+    private readonly store: OciStore,
+    private readonly fh: FileHandle,
+    readonly tempPath: string,
+  ) {}
+
+  static async create(store: OciStore): Promise<BlobWriter> {
+    const p = path.join(store.root, TMP_DIR, tempName('blob'));
+    const fh = await open(p, 'wx', 0o644);
+    return new BlobWriter(store, fh, p);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.hash.update(chunk);
+    let off = 0;
+    while (off < chunk.length) {
+      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+      off += bytesWritten;
+    }
+  }
+
+  /** Verify against `expected`, fsync and rename into place. */
+  async commit(expected: Expected = {}): Promise<BlobRef> {
+    if (this.done) throw new Error('BlobWriter already finished');
+    this.done = true;
+    const size = this.hash.size;
+    const digest = this.hash.digest();
+    try {
+      if ((expected.digest !== undefined && expected.digest !== digest) || (expected.size !== undefined && expected.size !== size)) {
+        throw new StrataError('store/digest-mismatch', `content does not match: expected ${expected.digest ?? '(any digest)'} / ${expected.size ?? '(any)'} bytes, got ${digest} / ${size} bytes`, {
+          hint: 'the data was corrupted in transit or the expected digest is wrong; nothing was stored',
+          kind: 'check',
+        });
+      }
+      await this.fh.sync();
+      await this.fh.close();
+      await rename(this.tempPath, blobPath(this.store.root, digest));
+      await fsyncDir(path.join(this.store.root, BLOBS_DIR));
+      return { digest, size };
+    } catch (e) {
+      await this.fh.close().catch(() => undefined);
+      await unlink(this.tempPath).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.fh.close().catch(() => undefined);
+    await unlink(this.tempPath).catch(() => undefined);
+  }
+}
+
+export interface ImageRecord {
+  readonly ref: string;
+  readonly descriptor: Descriptor;
+}
+
+export class OciStore {
+  private constructor(readonly root: string) {}
+
+  /**
+   * Open a store; with `create`, make an empty layout when the directory does not hold
+   * one yet. Without it, a missing layout is an input error (`store/not-a-store`).
+   */
+  static async open(root: string, opts: { create?: boolean } = {}): Promise<OciStore> {
+    const abs = path.resolve(root);
+    const store = new OciStore(abs);
+    const hasLayout = await stat(path.join(abs, LAYOUT_FILE)).then(() => true, () => false);
+    if (!hasLayout && !opts.create) {
+      throw new StrataError('store/not-a-store', `${root} is not a strata store (no oci-layout file)`, {
+        location: { file: root },
+        hint: 'build something first, or pass --store DIR pointing at an existing store',
+      });
+    }
+    await mkdir(path.join(abs, BLOBS_DIR), { recursive: true });
+    await mkdir(path.join(abs, TMP_DIR), { recursive: true });
+    if (!hasLayout) {
+      await store.withLock(async () => {
+        if (!(await stat(path.join(abs, INDEX_FILE)).then(() => true, () => false))) {
+          await store.writeFileAtomic(INDEX_FILE, canonicalJsonBytes(buildIndex([]).value));
+        }
+        await store.writeFileAtomic(LAYOUT_FILE, canonicalJsonBytes({ imageLayoutVersion: OCI_LAYOUT_VERSION }));
+      });
+    }
+    return store;
+  }
+
+  /** Run `fn` holding the store's index lock. */
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await acquireLock(path.join(this.root, LOCK_FILE), { scratchDir: path.join(this.root, TMP_DIR) });
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
+  }
+
+  private async writeFileAtomic(name: string, bytes: Uint8Array): Promise<void> {
+    const tmp = path.join(this.root, TMP_DIR, tempName('index'));
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await rename(tmp, path.join(this.root, name));
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+    await fsyncDir(this.root);
+  }
+
+  blobPath(d: Digest): string {
+    return blobPath(this.root, d);
+  }
+
+  async openBlobWriter(): Promise<BlobWriter> {
+    return BlobWriter.create(this);
+  }
+
+  /** Store bytes from a stream or buffer, verified against `expected` if given. */
+  async putBlob(source: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, expected: Expected = {}): Promise<BlobRef> {
+    const w = await this.openBlobWriter();
+    try {
+      if (source instanceof Uint8Array) await w.write(source);
+      else for await (const c of source) await w.write(c);
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+    return w.commit(expected);
+  }
+
+  /** Store a serialized JSON object (config, manifest) under its descriptor. */
+  async putSerialized(s: Serialized<unknown>): Promise<Descriptor> {
+    await this.putBlob(s.bytes, { digest: s.descriptor.digest, size: s.descriptor.size });
+    return s.descriptor;
+  }
+
+  async hasBlob(d: Digest, size?: number): Promise<boolean> {
+    try {
+      const st = await stat(this.blobPath(d));
+      return st.isFile() && (size === undefined || st.size === size);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Read a whole (small) blob and verify its digest. */
+  async readBlob(d: Digest, maxSize = MAX_JSON_BLOB): Promise<Uint8Array> {
+    const p = this.blobPath(d);
+    let st;
+    try {
+      st = await stat(p);
+    } catch {
+      throw missingBlob(d, p);
+    }
+    if (st.size > maxSize) {
+      throw new StrataError('store/blob-too-large', `blob ${d} is ${st.size} bytes, more than the ${maxSize} allowed here`, { location: { file: p }, hint: 'the store holds an unexpected object; run strata fsck', kind: 'check' });
+    }
+    const bytes = await readFile(p);
+    if (sha256Digest(bytes) !== d) throw corruptBlob(d, p);
+    return bytes;
+  }
+
+  /** Stream a blob; throws `store/corrupt-blob` after the last chunk if it does not hash to `d`. */
+  async *streamBlob(d: Digest): AsyncGenerator<Uint8Array> {
+    const p = this.blobPath(d);
+    const h = new DigestCounter();
+    try {
+      for await (const c of createReadStream(p, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>) {
+        h.update(c);
+        yield c;
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingBlob(d, p);
+      throw e;
+    }
+    if (h.digest() !== d) throw corruptBlob(d, p);
+  }
+
+  async readIndex(): Promise<ImageIndex> {
+    const p = path.join(this.root, INDEX_FILE);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(p);
+    } catch {
+      throw new StrataError('store/bad-index', `${p} is missing`, { location: { file: p }, hint: 'the store is damaged; run strata fsck', kind: 'check' });
+    }
+    return parseIndex(bytes, p);
+  }
+
+  async readManifest(d: Digest): Promise<ImageManifest> {
+    return parseManifest(await this.readBlob(d), this.blobPath(d));
+  }
+
+  async readConfig(d: Digest): Promise<ImageConfig> {
+    return parseImageConfig(await this.readBlob(d), this.blobPath(d));
+  }
+
+  async listImages(): Promise<ImageRecord[]> {
+    const idx = await this.readIndex();
+    return idx.manifests.flatMap((m) => {
+      const ref = m.annotations?.[ANNOTATION_REF_NAME];
+      return ref === undefined ? [] : [{ ref, descriptor: m }];
+    });
+  }
+
+  async resolveRef(ref: string): Promise<Descriptor | undefined> {
+    return (await this.listImages()).find((r) => r.ref === ref)?.descriptor;
+  }
+
+  /** Check that a manifest and everything it references is present with the right sizes. */
+  async assertComplete(desc: Descriptor): Promise<void> {
+    if (!(await this.hasBlob(desc.digest, desc.size))) throw missingBlob(desc.digest, this.blobPath(desc.digest));
+    if (desc.mediaType !== MEDIA_TYPE_MANIFEST) return;
+    const m = await this.readManifest(desc.digest);
+    for (const d of [m.config, ...m.layers]) {
+      if (!(await this.hasBlob(d.digest, d.size))) throw missingBlob(d.digest, this.blobPath(d.digest));
+    }
+  }
+
+  /**
+   * Point `ref` at `desc` (atomic index update under the lock). The manifest and all its
+   * blobs must already be in the store.
+   */
+  async setRef(ref: string, desc: Descriptor): Promise<void> {
+    if (!isValidRefName(ref)) {
+      throw new StrataError('store/bad-ref', `invalid image reference name '${ref}'`, { hint: 'ref names are letters, digits and . _ - : @ + separated components' });
+    }
+    if (desc.mediaType !== MEDIA_TYPE_MANIFEST && desc.mediaType !== MEDIA_TYPE_INDEX) {
+      throw new StrataError('store/bad-ref', `cannot name a ${desc.mediaType} as an image`, { hint: 'refs point at manifests or indexes', kind: 'build' });
+    }
+    await this.assertComplete(desc);
+    await this.updateIndex((ms) => [
+      ...ms.filter((m) => m.annotations?.[ANNOTATION_REF_NAME] !== ref),
+      { ...desc, annotations: { ...(desc.annotations ?? {}), [ANNOTATION_REF_NAME]: ref } },
+    ]);
+  }
+
+  async removeRef(ref: string): Promise<boolean> {
+    let found = false;
+    await this.updateIndex((ms) => ms.filter((m) => {
+      const hit = m.annotations?.[ANNOTATION_REF_NAME] === ref;
+      found ||= hit;
+      return !hit;
+    }));
+    return found;
+  }
+
+  private async updateIndex(change: (ms: readonly Descriptor[]) => Descriptor[]): Promise<void> {
+    await this.withLock(async () => {
+      const idx = await this.readIndex();
+      const next = change(idx.manifests).sort((a, b) =>
+        compareUtf8(a.annotations?.[ANNOTATION_REF_NAME] ?? '', b.annotations?.[ANNOTATION_REF_NAME] ?? '') || compareUtf8(a.digest, b.digest),
+      );
+      await this.writeFileAtomic(INDEX_FILE, canonicalJsonBytes(buildIndex(next, idx.annotations ? { ...idx.annotations } : undefined).value));
+    });
+  }
+
+  /**
+   * Store an image: config blob (layers must already be stored), manifest blob, then the
+   * ref. Returns the manifest descriptor (with platform), whose digest is the image digest.
+   */
+  async writeImage(ref: string, config: Serialized<ImageConfig>, layers: readonly Descriptor[]): Promise<Descriptor> {
+    await this.putSerialized(config);
+    const manifest = buildManifest(config.descriptor, layers);
+    await this.putSerialized(manifest);
+    const c = config.value;
+    const desc: Descriptor = {
+      ...manifest.descriptor,
+      platform: { architecture: c.architecture, os: c.os, ...(c.variant ? { variant: c.variant } : {}) },
+    };
+    await this.setRef(ref, desc);
+    return desc;
+  }
+}
+
+export function missingBlob(d: Digest, p: string): StrataError {
+  return new StrataError('store/missing-blob', `blob ${d} is not in the store`, { location: { file: p }, hint: 'rebuild or re-pull the image; run strata fsck', kind: 'check' });
+}
+
+export function corruptBlob(d: Digest, p: string): StrataError {
+  return new StrataError('store/corrupt-blob', `blob ${d} does not match its digest`, { location: { file: p }, hint: 'the store is damaged: run strata fsck, delete the blob and rebuild or re-pull', kind: 'check' });
+}
