@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, testdata } from '../testutil/paths.js';
 import { decodeHex0 } from './hex0.js';
@@ -32,6 +33,7 @@ const chain: readonly Step[] = [
   { name: 'hex0', source: pkg('hex0', 'hex0.hex0'), language: 'hex0', reference: (t) => decodeHex0(t) },
   { name: 'hex1', source: pkg('hex1', 'hex1.hex0'), language: 'hex0', reference: (t) => decodeHex0(t) },
   { name: 'hex2', source: pkg('hex2', 'hex2.hex1'), language: 'hex1', reference: (t) => assembleHex1(t) },
+  { name: 'catm', source: pkg('catm', 'catm.hex2'), language: 'hex2', reference: (t) => assembleHex2(t) },
 ];
 
 /** The binaries as the TypeScript references make them. */
@@ -96,4 +98,24 @@ test('hex2, run natively, agrees with the reference on every reference kind', { 
   const r2 = runTool(tool('hex2'), many);
   assert.equal(r2.status, 0);
   assert.deepEqual(r2.output, assembleHex2(many));
+});
+
+test('catm, run natively, concatenates its inputs in order into a new 0700 file', { skip: !canRunNative }, () => {
+  const parts = ['abc', '\ndef\n', 'x'.repeat(9000), ''];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-catm-'));
+  try {
+    const inputs = parts.map((p, i) => {
+      const f = path.join(dir, `in${i}`);
+      writeFileSync(f, p);
+      return f;
+    });
+    const r = runTool(tool('catm'), '', (_in, out) => [out, ...inputs]);
+    assert.equal(r.status, 0);
+    assert.equal(Buffer.from(r.output ?? []).toString(), parts.join(''));
+    assert.equal(r.mode, 0o700);
+    const missing = runTool(tool('catm'), '', (_in, out) => [out, path.join(dir, 'nope')]);
+    assert.notEqual(missing.status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
