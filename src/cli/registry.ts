@@ -20,4 +20,6 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   doctor: { summary: 'check the host: bubblewrap, overlayfs, user namespaces, i386, free disk', load: () => import('./commands/doctor.js') },
   fsck: { summary: 'check the store: every blob hash, every reference, no leftovers', load: () => import('./commands/fsck.js') },
   gc: { summary: 'remove unreferenced blobs and temporary leftovers from the store', load: () => import('./commands/gc.js') },
+  check: { summary: 'check that each digest is signed by M distinct maintainers', load: () => import('./commands/check.js') },
+  policy: { summary: 'write policy.json and registries.d for podman/skopeo users', load: () => import('./commands/policy.js') },
 };
