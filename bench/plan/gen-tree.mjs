@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes a synthetic StageX-shaped tree (see src/plan/testsupport/synthetic-tree.ts).
-// usage: node bench/plan/gen-tree.mjs OUT_DIR [--packages N] [--depth D] [--shared S] [--seed X] [--subpackage-every K]
+// usage: node bench/plan/gen-tree.mjs OUT_DIR [--packages N] [--depth D] [--shared S] [--seed X] [--subpackage-every K] [--no-decoys]
 // Needs `npm run build` first. Refuses to write into a non-empty directory.
 import { mkdirSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +29,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url
       shared: { type: 'string', default: '480' },
       seed: { type: 'string', default: '1' },
       'subpackage-every': { type: 'string', default: '0' },
+      'no-decoys': { type: 'boolean', default: false },
     },
   });
   const out = positionals[0];
@@ -42,6 +43,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url
     sharedBy: Number(values.shared),
     seed: Number(values.seed),
     subpackageEvery: Number(values['subpackage-every']),
+    decoys: !values['no-decoys'],
   });
   console.log(`${out}: ${tree.packageCount} packages, ${Object.keys(tree.images).length} images`);
 }

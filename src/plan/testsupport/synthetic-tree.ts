@@ -22,6 +22,12 @@ export interface SyntheticTreeOptions {
   readonly namespace?: string;
   /** Every n-th package declares subpackages (0: none). Default 9. */
   readonly subpackageEvery?: number;
+  /**
+   * Add unused stages (FROM some image AS test) whose references must not become
+   * dependencies. Default true; the benchmark turns them off so that its regex-only peer
+   * (which does not walk stages) computes the same graph.
+   */
+  readonly decoys?: boolean;
 }
 
 export interface SyntheticTree {
@@ -158,7 +164,9 @@ export function generateSyntheticTree(opts: SyntheticTreeOptions): SyntheticTree
     const withPatch = rand() < 0.25;
     files[`${dir}/package.toml`] = packageToml(p, version, format, hex(), withPatch ? hex() : undefined, pick(LICENSES));
     // an unused stage referencing some image: must not become a dependency
-    const decoy = rand() < 0.3 ? pick(allImages) : undefined;
+    const decoyRoll = rand();
+    const decoyImage = pick(allImages);
+    const decoy = (opts.decoys ?? true) && decoyRoll < 0.3 ? decoyImage : undefined;
     files[`${dir}/Containerfile`] = containerfile(ns, p, decoy, withPatch);
     if (p.subpackages.length) {
       const [main, libs] = p.subpackages as [string, string];
