@@ -113,6 +113,20 @@ test('chunked upload path: PATCH per chunk with Content-Range, then PUT', async 
   }
 });
 
+test('a local blob that does not match its digest is never completed on the registry: registry/source-mismatch', async () => {
+  for (const chunkSize of [undefined, 8]) {
+    const client = new RegistryClient(proxy.host, { ...fast, ...(chunkSize ? { chunkSize } : {}) });
+    try {
+      const good = bufferBlobSource(Buffer.from(`the bytes we claim to have ${chunkSize}\n`));
+      const corrupt = { ...good, open: async function* () { yield Buffer.from(`the bytes we really have! ${chunkSize}\n`); } };
+      await assert.rejects(client.pushBlob('stagex/corrupt', corrupt), (e: unknown) => isStrataError(e) && e.code === 'registry/source-mismatch' && e.exitCode === 1);
+      assert.equal(await client.blobExists('stagex/corrupt', good.digest), undefined);
+    } finally {
+      client.close();
+    }
+  }
+});
+
 test('cross-repository mount: the blob is not uploaded again', async () => {
   const client = new RegistryClient(proxy.host, fast);
   try {
