@@ -9,6 +9,7 @@ export const FD_INFO = 3;
 export const FD_USERNS_BLOCK = 4;
 export const FD_SETUP_ERRORS = 5;
 export const FD_EXEC_HELPER = 6;
+export const FD_SECCOMP = 7;
 
 export const DEFAULT_HOSTNAME = 'strata';
 export const MAX_ID = 65535;
@@ -74,6 +75,7 @@ export function bwrapArgs(spec: RunSpec, rootDir: string): string[] {
     '--unshare-uts',
     '--unshare-cgroup-try',
     ...(spec.network ? [] : ['--unshare-net']),
+    '--seccomp', String(FD_SECCOMP),
     '--die-with-parent',
     '--new-session',
     '--bind', rootDir, '/',

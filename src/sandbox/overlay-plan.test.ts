@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { planOverlayMounts, MAX_OPTION_BYTES, KERNEL_MAX_LOWERS } from './overlay-plan.js';
 import { bwrapArgs, validateSpec } from './bwrap-args.js';
 import type { RunSpec } from './types.js';
+import { noUserNamespaceFilter } from './seccomp.js';
 
 const long = (i: number) => `/var/lib/a/very/long/cache/path/sha256/${String(i).padStart(64, '0')}`;
 
@@ -72,4 +73,12 @@ test('bwrap arguments: no network unless asked, env sorted and cleared, no SYS_A
   assert.deepEqual(args.slice(args.indexOf('--') + 1), ['/proc/self/fd/6', '5', '6', '-', 'true']);
   assert.ok(!bwrapArgs(spec({ network: true }), '/root').includes('--unshare-net'));
   assert.deepEqual(bwrapArgs(spec({ env: { PWD: '/x' } }), '/root').slice(-2), ['+/x', 'true']);
+});
+
+test('the seccomp program is whole instructions and bwrap reads it from its descriptor', () => {
+  const prog = noUserNamespaceFilter();
+  assert.equal(prog.length % 8, 0);
+  assert.ok(prog.length / 8 < 64);
+  const args = bwrapArgs(spec({}), '/root');
+  assert.equal(args[args.indexOf('--seccomp') + 1], '7');
 });

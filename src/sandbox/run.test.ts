@@ -4,7 +4,7 @@ import net from 'node:net';
 import { existsSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { run } from './run.js';
-import { makeI386Hello, makeOverlayFixture } from './test-fixtures.js';
+import { makeI386Hello, makeI386UnshareUser, makeOverlayFixture } from './test-fixtures.js';
 import type { RunResult, RunSpec } from './types.js';
 
 const ENV = { PATH: '/bin', HOME: '/root' };
@@ -31,7 +31,8 @@ test('creating a block device fails, and nothing reaches the upper dir', async (
 });
 
 test('mounting anything fails', async () => {
-  const r = await sh('mkdir -p /mnt; mount -t tmpfs none /mnt && echo MOUNTED; mount --bind /bin /mnt && echo MOUNTED; mount -t proc proc /mnt && echo MOUNTED; exit 0');
+  const r = await sh('mkdir -p /mnt; mount -t tmpfs none /mnt && echo MOUNTED; mount --bind /bin /mnt && echo MOUNTED; mount -t proc proc /mnt && echo MOUNTED; unshare -U -r -m sh -c "mount -t tmpfs x /mnt && echo MOUNTED"; unshare -m true && echo UNSHARED; exit 0');
+  assert.doesNotMatch(r.out, /UNSHARED/);
   assert.doesNotMatch(r.out, /MOUNTED/);
 });
 
@@ -210,4 +211,11 @@ test('a directory root runs without an overlay', async () => {
   assert.equal(r.exitCode, 0);
   assert.equal(out, 'hi\n');
   assert.equal(readFileSync(path.join(fx.lower, 'tmp', 'x'), 'utf8'), 'hi\n');
+});
+
+test('an i386 program cannot create a user namespace either', async () => {
+  const fx = makeOverlayFixture();
+  makeI386UnshareUser(path.join(fx.lower, 'bin', 'unshare32'));
+  const r = await run({ root: { kind: 'overlay', lowers: [fx.lower], upper: fx.upper, work: fx.work }, argv: ['unshare32'], env: ENV });
+  assert.equal(r.exitCode, 1); // EPERM
 });

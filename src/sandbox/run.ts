@@ -10,7 +10,8 @@
  *
  * strata (real root) writes `0 0 65536` to the new user namespace's uid_map and gid_map
  * while bwrap waits, so container ids equal on-disk ids. Capabilities live in that user
- * namespace only: device nodes and mounts stay impossible.
+ * namespace only: device nodes and mounts stay impossible, and a seccomp filter stops the
+ * RUN from creating a nested user namespace in which it could mount.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, openSync, closeSync, symlinkSync, mkdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -20,8 +21,9 @@ import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { execHelperPath } from './native.js';
 import { planOverlayMounts, type OverlayMountPlan } from './overlay-plan.js';
-import { bwrapArgs, FD_INFO, FD_SETUP_ERRORS, FD_USERNS_BLOCK, MAX_ID, MOUNT_AND_EXEC_SCRIPT, validateSpec } from './bwrap-args.js';
+import { bwrapArgs, FD_INFO, FD_SECCOMP, FD_SETUP_ERRORS, FD_USERNS_BLOCK, MAX_ID, MOUNT_AND_EXEC_SCRIPT, validateSpec } from './bwrap-args.js';
 import { removeSandboxMountpoints } from './mountpoints.js';
+import { noUserNamespaceFilter } from './seccomp.js';
 import type { RunResult, RunSpec } from './types.js';
 
 const HOST_TOOL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -82,7 +84,7 @@ interface Setup {
 function supervise(argv: string[], helperFd: number, spec: RunSpec): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
     const child = spawn('unshare', argv, {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', helperFd],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', helperFd, 'pipe'],
       env: { PATH: HOST_TOOL_PATH },
       detached: true,
     });
@@ -98,7 +100,10 @@ function supervise(argv: string[], helperFd: number, spec: RunSpec): Promise<Run
     const info = pipes[FD_INFO] as Readable;
     const block = pipes[FD_USERNS_BLOCK] as Writable;
     const setupErr = pipes[FD_SETUP_ERRORS] as Readable;
+    const seccomp = pipes[FD_SECCOMP] as Writable;
     block.on('error', () => {}); // bwrap may be gone already; the exit status tells why
+    seccomp.on('error', () => {});
+    seccomp.end(noUserNamespaceFilter());
     setupErr.on('data', (c: Buffer) => (setup.setupErrors += c.toString('utf8')));
     let infoText = '';
     let mapped = false;

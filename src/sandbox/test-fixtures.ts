@@ -11,7 +11,7 @@ export const HOST_BUSYBOX = '/bin/busybox';
 
 const APPLETS = [
   'sh', 'ls', 'id', 'stat', 'mknod', 'mount', 'chown', 'chmod', 'touch', 'cat', 'echo', 'env', 'hostname',
-  'nc', 'mkdir', 'rm', 'mv', 'ln', 'sleep', 'true', 'false', 'wc', 'umask', 'cp', 'printf', 'test', 'grep',
+  'nc', 'mkdir', 'rm', 'mv', 'ln', 'sleep', 'true', 'false', 'wc', 'umask', 'cp', 'printf', 'test', 'grep', 'unshare',
 ];
 
 export function tempDir(prefix: string): string {
@@ -40,34 +40,42 @@ export function makeOverlayFixture(): { base: string; lower: string; upper: stri
   return { base, lower, upper, work };
 }
 
-/**
- * Assemble a static i386 ELF that writes `message` to stdout and exits with `status`,
- * using only `as --32` and `ld -m elf_i386`.
- */
-export function makeI386Hello(outFile: string, message: string, status: number): void {
+/** Assemble `body` (AT&T syntax, starting at _start) into a static i386 ELF with `as --32`/`ld -m elf_i386`. */
+export function makeI386Program(outFile: string, body: readonly string[]): void {
   const dir = tempDir('strata-i386-');
-  const src = path.join(dir, 'hello.s');
-  const bytes = [...Buffer.from(message, 'utf8')].join(',');
-  writeFileSync(
-    src,
-    [
-      '.globl _start',
-      '.text',
-      '_start:',
-      '  movl $4, %eax',
-      '  movl $1, %ebx',
-      '  movl $msg, %ecx',
-      `  movl $${Buffer.byteLength(message)}, %edx`,
-      '  int $0x80',
-      '  movl $1, %eax',
-      `  movl $${status}, %ebx`,
-      '  int $0x80',
-      '.data',
-      `msg: .byte ${bytes}`,
-      '',
-    ].join('\n'),
-  );
-  execFileSync('as', ['--32', '-o', path.join(dir, 'hello.o'), src]);
-  execFileSync('ld', ['-m', 'elf_i386', '-static', '-o', outFile, path.join(dir, 'hello.o')]);
+  const src = path.join(dir, 'prog.s');
+  writeFileSync(src, ['.globl _start', '.text', '_start:', ...body, ''].join('\n'));
+  execFileSync('as', ['--32', '-o', path.join(dir, 'prog.o'), src]);
+  execFileSync('ld', ['-m', 'elf_i386', '-static', '-o', outFile, path.join(dir, 'prog.o')]);
   chmodSync(outFile, 0o755);
+}
+
+/** A static i386 ELF that writes `message` to stdout and exits with `status`. */
+export function makeI386Hello(outFile: string, message: string, status: number): void {
+  const bytes = [...Buffer.from(message, 'utf8')].join(',');
+  makeI386Program(outFile, [
+    '  movl $4, %eax',
+    '  movl $1, %ebx',
+    '  movl $msg, %ecx',
+    `  movl $${Buffer.byteLength(message)}, %edx`,
+    '  int $0x80',
+    '  movl $1, %eax',
+    `  movl $${status}, %ebx`,
+    '  int $0x80',
+    '.data',
+    `msg: .byte ${bytes}`,
+  ]);
+}
+
+/** A static i386 ELF that calls unshare(CLONE_NEWUSER) and exits with the errno (0 on success). */
+export function makeI386UnshareUser(outFile: string): void {
+  makeI386Program(outFile, [
+    '  movl $310, %eax',
+    '  movl $0x10000000, %ebx',
+    '  int $0x80',
+    '  movl %eax, %ebx',
+    '  negl %ebx',
+    '  movl $1, %eax',
+    '  int $0x80',
+  ]);
 }
