@@ -80,6 +80,58 @@ test('push blobs and manifest, pull back identical bytes', async () => {
   }
 });
 
+test('Docker media types and an OCI index with two platform manifests: push, pull everything back', async () => {
+  const client = new RegistryClient(proxy.host, fast);
+  try {
+    const amd = makeTestImage('index-amd64', 1);
+    const dockerManifest = Buffer.from(
+      image2docker(amd.manifestBytes.toString('utf8')),
+    );
+    const arm = makeTestImage('index-arm64', 1);
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: sha256Of(dockerManifest), size: dockerManifest.length, platform: { architecture: 'amd64', os: 'linux' } },
+          { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: arm.digest, size: arm.manifestBytes.length, platform: { architecture: 'arm64', os: 'linux' } },
+        ],
+      }),
+    );
+    const report = await pushImage(
+      client,
+      'stagex/multi',
+      {
+        blobs: [...amd.blobs, ...arm.blobs],
+        children: [
+          { bytes: dockerManifest, mediaType: 'application/vnd.docker.distribution.manifest.v2+json' },
+          { bytes: arm.manifestBytes, mediaType: arm.manifest.mediaType },
+        ],
+        manifest: { bytes: index, mediaType: 'application/vnd.oci.image.index.v1+json' },
+      },
+      { tags: ['multi'] },
+    );
+    assert.equal(report.manifestsPut.length, 3);
+    const child = await client.getManifest('stagex/multi', sha256Of(dockerManifest));
+    assert.equal(child.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+    const target = memoryTarget();
+    const pulled = await pullImage(client, 'stagex/multi', 'multi', target);
+    assert.equal(pulled.root.digest, sha256Of(index));
+    assert.equal(pulled.root.mediaType, 'application/vnd.oci.image.index.v1+json');
+    for (const b of [index, dockerManifest, arm.manifestBytes, amd.config, arm.config, ...amd.layers, ...arm.layers]) assert.deepEqual(target.blobs.get(sha256Of(b)), b);
+  } finally {
+    client.close();
+  }
+});
+
+/** The same manifest with Docker schema 2 media types. */
+function image2docker(oci: string): string {
+  return oci
+    .replace('application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json')
+    .replace('application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json')
+    .replaceAll('application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip');
+}
+
 test('a second push uploads nothing (HEAD finds every blob and the tag already points at the manifest)', async () => {
   const client = new RegistryClient(proxy.host, fast);
   try {
