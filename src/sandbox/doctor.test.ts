@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,9 @@ import { i386ExitElf } from './i386-probe.js';
 import { runDoctor } from './doctor.js';
 import { run as doctorCommand } from '../cli/commands/doctor.js';
 import { bufferIO } from '../cli/io.js';
-import { tempDir } from './test-fixtures.js';
+import { tempDir, cleanupTempDirs } from './test-fixtures.js';
+
+after(cleanupTempDirs);
 
 test('the in-memory i386 ELF runs and exits with its status', () => {
   const f = path.join(tempDir('strata-elf-'), 'p');

@@ -1,9 +1,11 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureLayerDir, layerDirPath } from './layer-cache.js';
-import { tempDir } from './test-fixtures.js';
+import { tempDir, cleanupTempDirs } from './test-fixtures.js';
+
+after(cleanupTempDirs);
 
 const D = `sha256:${'ab'.repeat(32)}`;
 

@@ -1,12 +1,14 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from './run.js';
 import { readUpper } from './upper.js';
 import { readXattrs, makeWhiteout } from './native.js';
-import { makeOverlayFixture, tempDir } from './test-fixtures.js';
+import { makeOverlayFixture, tempDir, cleanupTempDirs } from './test-fixtures.js';
 import type { FsEntry } from './types.js';
+
+after(cleanupTempDirs);
 
 const ENV = { PATH: '/bin' };
 

@@ -1,11 +1,13 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { existsSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { run } from './run.js';
-import { makeI386Hello, makeI386UnshareUser, makeOverlayFixture } from './test-fixtures.js';
+import { makeI386Hello, makeI386UnshareUser, makeOverlayFixture, cleanupTempDirs } from './test-fixtures.js';
 import type { RunResult, RunSpec } from './types.js';
+
+after(cleanupTempDirs);
 
 const ENV = { PATH: '/bin', HOME: '/root' };
 
@@ -218,4 +220,19 @@ test('an i386 program cannot create a user namespace either', async () => {
   makeI386UnshareUser(path.join(fx.lower, 'bin', 'unshare32'));
   const r = await run({ root: { kind: 'overlay', lowers: [fx.lower], upper: fx.upper, work: fx.work }, argv: ['unshare32'], env: ENV });
   assert.equal(r.exitCode, 1); // EPERM
+});
+
+test('background processes do not outlive the RUN', async () => {
+  const marker = String(50000 + Math.floor(Math.random() * 9999));
+  const r = await sh(`sleep ${marker} & echo started`);
+  assert.equal(r.exitCode, 0);
+  assert.equal(r.timedOut, false);
+  const survivors = readdirSync('/proc').filter((p) => {
+    try {
+      return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(marker);
+    } catch {
+      return false;
+    }
+  });
+  assert.deepEqual(survivors, []);
 });

@@ -2,7 +2,7 @@
  * Test fixtures made at test time (nothing binary is committed): a tiny root from the
  * host's static busybox, and a static i386 ELF assembled with the host binutils.
  */
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +14,18 @@ const APPLETS = [
   'nc', 'mkdir', 'rm', 'mv', 'ln', 'sleep', 'true', 'false', 'wc', 'umask', 'cp', 'printf', 'test', 'grep', 'unshare',
 ];
 
+const created: string[] = [];
+
+/** A fresh directory under the OS temp dir, removed by cleanupTempDirs(). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+  created.push(d);
+  return d;
+}
+
+/** Remove every directory tempDir() made (call from a test file's after hook). */
+export function cleanupTempDirs(): void {
+  for (const d of created.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 /** Fill `dir` with a busybox root: /bin/busybox, applet symlinks, /tmp (1777), /etc, /root. */

@@ -1,10 +1,12 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { linkSync, mkdirSync, symlinkSync, writeFileSync, chmodSync, chownSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { readUpper } from './upper.js';
 import { makeNode, makeWhiteout, markOpaque, setXattr } from './native.js';
-import { tempDir } from './test-fixtures.js';
+import { tempDir, cleanupTempDirs } from './test-fixtures.js';
+
+after(cleanupTempDirs);
 
 test('entries are sorted by whole path as UTF-8 bytes, with modes, owners, sizes and mtimes', () => {
   const dir = tempDir('strata-upper-');
