@@ -20,7 +20,14 @@ APT_PACKAGES=(
   docker-registry
   attr
   ca-certificates
+  openssl
   git
+  # the native addon (xattrs, whiteouts) and the static strata-exec helper: node-gyp needs these
+  python3
+  make
+  gcc
+  g++
+  libc6-dev
 )
 
 as_root() {
