@@ -20,8 +20,10 @@ test('Basic challenge, several challenges in one header, escapes and token value
   assert.deepEqual(parseChallenges(''), []);
 });
 
-test('scopes merge sorted and unique', () => {
+test('scopes merge per resource with the union of actions, in a stable order', () => {
   assert.deepEqual(mergeScopes('repository:b:pull repository:a:pull', 'repository:a:pull', undefined), ['repository:a:pull', 'repository:b:pull']);
+  assert.deepEqual(mergeScopes('repository:a/b:push,pull', 'repository:a/b:pull,push'), ['repository:a/b:pull,push']);
+  assert.deepEqual(mergeScopes('repository:a:push', 'repository:a:pull registry:catalog:*'), ['registry:catalog:*', 'repository:a:pull,push']);
 });
 
 test('Link header: rel="next" resolved against the request URL', () => {

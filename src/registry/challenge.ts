@@ -60,9 +60,30 @@ export function parseChallenges(header: string): Challenge[] {
   return out;
 }
 
-/** Merge scope strings (space separated lists) into one sorted, de-duplicated list. */
+/**
+ * Merge scope strings (space separated lists) into one sorted list with one entry per
+ * resource and the union of its actions, sorted: `repository:a:push,pull` and
+ * `repository:a:pull` become `repository:a:pull,push` (registries list actions in any order).
+ */
 export function mergeScopes(...lists: readonly (string | undefined)[]): string[] {
-  const set = new Set<string>();
-  for (const l of lists) for (const s of (l ?? '').split(/\s+/)) if (s) set.add(s);
-  return [...set].sort();
+  const byResource = new Map<string, Set<string>>();
+  const opaque = new Set<string>();
+  for (const l of lists) {
+    for (const s of (l ?? '').split(/\s+/)) {
+      if (!s) continue;
+      const first = s.indexOf(':');
+      const last = s.lastIndexOf(':');
+      if (first < 0 || last === first) {
+        opaque.add(s);
+        continue;
+      }
+      const resource = s.slice(0, last);
+      const actions = byResource.get(resource) ?? new Set<string>();
+      for (const a of s.slice(last + 1).split(',')) if (a) actions.add(a);
+      byResource.set(resource, actions);
+    }
+  }
+  const out = [...opaque];
+  for (const [resource, actions] of byResource) out.push(`${resource}:${[...actions].sort().join(',')}`);
+  return out.sort();
 }
