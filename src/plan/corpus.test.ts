@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { testdata } from '../testutil/paths.js';
-import { computePlan } from '../cli/commands/plan.js';
+import { loadPlan as computePlan } from '../tree/load-plan.js';
 import { generateSyntheticTree, type SyntheticTreeOptions } from './testsupport/synthetic-tree.js';
 
 const root = testdata('trees', 'stagex-shaped');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { testdata } from '../testutil/paths.js';
-import { computePlan } from '../cli/commands/plan.js';
+import { loadPlan as computePlan } from '../tree/load-plan.js';
 import { planToJson } from './render.js';
 import { StrataError, formatLocation } from '../errors.js';
 

@@ -58,7 +58,16 @@ function readToml(file: string): TomlDoc {
       hint: 'fix the TOML syntax (https://toml.io)',
     });
   }
-  return { file, text, data, positions: locateTomlKeys(text) };
+  // key positions are only needed for error messages: scan lazily
+  let positions: TomlPositions | undefined;
+  return {
+    file,
+    text,
+    data,
+    get positions(): TomlPositions {
+      return (positions ??= locateTomlKeys(text));
+    },
+  };
 }
 
 /** Location of a dotted key path, falling back to its table, then to the file. */
@@ -405,14 +414,22 @@ function expandSources(raw: RawPackage, version: string): SourceDef[] {
       hash: s.hash,
       mirrors,
       gitSha: s.gitSha,
-      location: locOf(raw.doc, tp),
+      location: headerLoc(raw.doc, tp),
     };
   });
 }
 
+/** Location of a `[table]` header: a quick search for the usual spelling, else the full scan. */
+function headerLoc(doc: TomlDoc, tablePath: string): SourceLocation {
+  const pos = findTextFrom(doc.text, 1, `[${tablePath}]`);
+  return pos && pos.col === 1 ? { file: doc.file, line: pos.line, col: 1 } : locOf(doc, tablePath);
+}
+
 function subpackageLocations(raw: RawPackage): Record<string, SourceLocation> {
   const out: Record<string, SourceLocation> = {};
-  const keyLoc = locOf(raw.doc, 'package.subpackages');
+  if (raw.subpackages.length === 0) return out;
+  const key = /^[ \t]*subpackages[ \t]*=/m.exec(raw.doc.text);
+  const keyLoc = key ? { file: raw.doc.file, ...findTextFrom(raw.doc.text, 1, key[0])! } : locOf(raw.doc, 'package.subpackages');
   for (const s of raw.subpackages) {
     const pos = findTextFrom(raw.doc.text, keyLoc.line ?? 1, `"${s}"`) ?? findTextFrom(raw.doc.text, keyLoc.line ?? 1, `'${s}'`);
     out[s] = pos ? { file: raw.doc.file, line: pos.line, col: pos.col } : keyLoc;
@@ -474,8 +491,13 @@ export function loadTree(root: string, opts: LoadTreeOptions): Tree {
             hint: 'use lower-case letters, digits, ".", "_" and "-" in stage and package directory names',
           });
         }
-        const hasToml = isFile(packageFile);
-        const hasCf = isFile(containerfilePath);
+        const entries = new Set(
+          readdirSync(dir, { withFileTypes: true })
+            .filter((e) => e.isFile() || (e.isSymbolicLink() && isFile(path.join(dir, e.name))))
+            .map((e) => e.name),
+        );
+        const hasToml = entries.has('package.toml');
+        const hasCf = entries.has('Containerfile');
         if (!hasToml) {
           throw new StrataError(
             'tree/missing-package-toml',
@@ -504,10 +526,10 @@ export function loadTree(root: string, opts: LoadTreeOptions): Tree {
     if (known !== undefined) return known;
     if (raw.version !== undefined) return raw.version;
     const target = raw.versionFrom!;
-    const at = locOf(raw.doc, 'package.version_from');
+    const at = (): SourceLocation => locOf(raw.doc, 'package.version_from');
     if (chain.includes(target) || target === raw.id) {
       throw new StrataError('tree/version-from-cycle', `version_from cycle: ${[...chain, raw.id, target].join(' → ')}`, {
-        location: at,
+        location: at(),
         hint: 'give one package of the cycle its own version',
       });
     }
@@ -519,7 +541,7 @@ export function loadTree(root: string, opts: LoadTreeOptions): Tree {
           ? `did you mean '${closeMatches(target, [...raws.keys()])[0]}'?`
           : 'name an existing package as <stage>-<name>';
       throw new StrataError('tree/unknown-version-from', `version_from names '${target}', ${failed.has(target) ? 'which failed to load' : 'which is not a package of this tree'}`, {
-        location: at,
+        location: at(),
         hint,
       });
     }

@@ -142,10 +142,20 @@ function findEquals(s: string): number {
  * Used to point at a placeholder inside a (possibly multi-line) value.
  */
 export function findTextFrom(text: string, fromLine: number, needle: string): TextPos | undefined {
-  const lines = text.split('\n');
-  for (let i = Math.max(0, fromLine - 1); i < lines.length; i++) {
-    const col = lines[i]!.indexOf(needle);
-    if (col >= 0) return { line: i + 1, col: col + 1 };
+  // skip to the start of fromLine, then search; count lines only up to the hit
+  let start = 0;
+  for (let l = 1; l < fromLine; l++) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) return undefined;
+    start = nl + 1;
   }
-  return undefined;
+  const idx = text.indexOf(needle, start);
+  if (idx < 0) return undefined;
+  let line = fromLine;
+  let lineStart = start;
+  for (let nl = text.indexOf('\n', start); nl >= 0 && nl < idx; nl = text.indexOf('\n', nl + 1)) {
+    line++;
+    lineStart = nl + 1;
+  }
+  return { line, col: idx - lineStart + 1 };
 }

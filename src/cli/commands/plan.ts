@@ -4,15 +4,12 @@
  * Loads the tree, plans it, prints the plan. Imports only the tree loader, the Containerfile
  * parser and the planner (no OpenPGP, no compression): it must start fast.
  */
-import { StrataError, StrataErrors, EXIT_INPUT } from '../../errors.js';
+import { setFlagsFromString } from 'node:v8';
+import { StrataErrors, EXIT_INPUT } from '../../errors.js';
 import { parseCommand, boolOpt, stringOpt, TREE_OPTION, JSON_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
-import { loadTree } from '../../tree/load.js';
-import { parseContainerfile } from '../../containerfile/parser.js';
-import { planTree } from '../../plan/plan.js';
-import { selectClosure } from '../../plan/graph.js';
+import { loadPlan } from '../../tree/load-plan.js';
 import { planToJson, planToTable } from '../../plan/render.js';
-import type { Plan } from '../../plan/types.js';
 
 export const spec: CommandSpec = {
   name: 'plan',
@@ -30,33 +27,15 @@ export const spec: CommandSpec = {
     'stages each image is built from.',
 };
 
-export interface PlanRequest {
-  readonly tree: string;
-  readonly images?: readonly string[];
-  readonly keepGoing?: boolean;
-}
-
-export interface PlanOutcome {
-  readonly plan: Plan;
-  /** Non-empty only with keepGoing. */
-  readonly errors: readonly StrataError[];
-}
-
-/** The typed core of the command: load, plan, select. Throws the first error unless keepGoing. */
-export function computePlan(req: PlanRequest): PlanOutcome {
-  const keepGoing = req.keepGoing ?? false;
-  const tree = loadTree(req.tree, { keepGoing, parse: parseContainerfile });
-  const planned = planTree(tree, { keepGoing });
-  const plan = selectClosure(planned.plan, req.images ?? []);
-  return { plan, errors: [...tree.errors, ...planned.errors] };
-}
-
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
+  // A plan is one short pass over a few hundred files: V8's optimising compiler costs more
+  // CPU than it saves there (measured with bench/plan, docs/adr/0023).
+  setFlagsFromString('--max-opt=1');
   const tree = stringOpt(p, 'tree') ?? (io.cwd === process.cwd() ? '.' : io.cwd);
   const rdeps = boolOpt(p, 'rdeps');
-  const { plan, errors } = computePlan({ tree, images: p.positionals, keepGoing: boolOpt(p, 'keep-going') });
+  const { plan, errors } = loadPlan({ tree, images: p.positionals, keepGoing: boolOpt(p, 'keep-going') });
   if (errors.length > 0) io.err(`${new StrataErrors(errors).format()}\n`);
   io.out(boolOpt(p, 'json') ? planToJson(plan, { rdeps }) : planToTable(plan, { rdeps }));
   return errors.length > 0 ? EXIT_INPUT : 0;
