@@ -21,6 +21,7 @@ APT_PACKAGES=(
   attr
   ca-certificates
   openssl
+  apache2-utils
   git
   # the native addon (xattrs, whiteouts) and the static strata-exec helper: node-gyp needs these
   python3
