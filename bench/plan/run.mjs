@@ -6,7 +6,7 @@
 // and the ratio, and checks that both found the same graph.
 // usage: npm run build && node bench/plan/run.mjs [--runs N]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,12 +24,17 @@ try {
   const strataCmd = [process.execPath, [cli, 'plan', '--json', '--tree', dir]];
   const peerCmd = ['python3', [peer, dir]];
 
+  // wall time measured here; CPU time (user+sys) from GNU time when present, because on a
+  // shared machine the wall time mostly measures the other processes
+  const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
   const time = ([cmd, args]) => {
+    const [c, a] = gnuTime ? [gnuTime, ['-f', 'CPU %U %S', cmd, ...args]] : [cmd, args];
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const r = spawnSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 28 });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-    return { ms, out: r.stdout };
+    const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+    return { ms, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, out: r.stdout };
   };
   // one warm-up each (file cache), then interleaved runs
   const s0 = time(strataCmd);
@@ -46,9 +51,15 @@ try {
   const shared = a.packages.filter((p) => p.deps.includes('core-busybox')).length;
   const st = [];
   const pt = [];
+  const sc = [];
+  const pc = [];
   for (let i = 0; i < runs; i++) {
-    st.push(time(strataCmd).ms);
-    pt.push(time(peerCmd).ms);
+    const x = time(strataCmd);
+    st.push(x.ms);
+    sc.push(x.cpu);
+    const y = time(peerCmd);
+    pt.push(y.ms);
+    pc.push(y.cpu);
   }
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   const ms = median(st);
@@ -57,7 +68,12 @@ try {
   console.log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, node ${process.version}`);
   console.log(`strata plan --json: median ${(ms / 1000).toFixed(3)} s  (runs: ${st.map((x) => (x / 1000).toFixed(3)).join(' ')})`);
   console.log(`peer (python3 regex + toposort): median ${(mp / 1000).toFixed(3)} s  (runs: ${pt.map((x) => (x / 1000).toFixed(3)).join(' ')})`);
-  console.log(`ratio strata/peer: ${(ms / mp).toFixed(2)}  target: strata < 0.300 s`);
+  console.log(`ratio strata/peer (wall): ${(ms / mp).toFixed(2)}  target: strata < 0.300 s`);
+  if (gnuTime) {
+    const cs = median(sc);
+    const cp = median(pc);
+    console.log(`CPU user+sys medians: strata ${(cs / 1000).toFixed(3)} s, peer ${(cp / 1000).toFixed(3)} s, ratio ${(cs / cp).toFixed(2)}`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
