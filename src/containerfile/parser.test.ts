@@ -47,6 +47,12 @@ test('the error names the file it was given', () => {
     e instanceof StrataError && e.format().startsWith('packages/core/zlib/Containerfile:2:1: unknown instruction'));
 });
 
+test('a lone continuation at the end of a file joins nothing', () => {
+  assert.equal(parseContainerfile('FROM a\n\\', 'C').stages.length, 1);
+  assert.equal(parseContainerfile('FROM a\nRUN x \\\n\\\n', 'C').stages[0]!.instructions.length, 1);
+  assert.throws(() => parseContainerfile('\\', 'C'), (e: unknown) => e instanceof StrataError && e.code === 'containerfile/no-from');
+});
+
 test('an empty file has no FROM', () => {
   assert.throws(() => parseContainerfile('', 'C'), (e: unknown) => e instanceof StrataError && e.code === 'containerfile/no-from');
   assert.throws(() => parseContainerfile('\n# only comments\n\n', 'C'), (e: unknown) => e instanceof StrataError && e.code === 'containerfile/no-from');

@@ -77,6 +77,8 @@ export function parseContainerfile(text: string, file: string): Containerfile {
   const stages: { index: number; from: FromInstruction; name: string | undefined; instructions: Instruction[] }[] = [];
   const stageNames = new Map<string, Loc>();
   for (const line of lines) {
+    // A lone continuation at the end of the file joins nothing: BuildKit skips it too.
+    if (line.text.trim() === '') continue;
     const ins = ctx.parse(line);
     if (ins.kind === 'FROM') {
       if (ins.alias !== undefined) {
