@@ -22,4 +22,5 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   gc: { summary: 'remove unreferenced blobs and temporary leftovers from the store', load: () => import('./commands/gc.js') },
   check: { summary: 'check that each digest is signed by M distinct maintainers', load: () => import('./commands/check.js') },
   policy: { summary: 'write policy.json and registries.d for podman/skopeo users', load: () => import('./commands/policy.js') },
+  diff: { summary: 'compare two images: manifests, configs, layers, files', load: () => import('./commands/diff.js') },
 };
