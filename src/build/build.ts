@@ -1,0 +1,310 @@
+/**
+ * `buildTree`: the typed core of `strata build`. Loads and plans the tree, fetches missing
+ * sources, then builds the requested images and their dependencies in plan order
+ * (independent images in parallel up to `jobs`) into the store; an image whose inputs are
+ * unchanged is taken from the cache (ADR 0095). Each image is referenced in the store only
+ * once its manifest and every blob are in; then its line of digests/<stage>.txt is set.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseContainerfile } from '../containerfile/parser.js';
+import { parsePlatform } from '../containerfile/scope.js';
+import { digestHex, type Digest } from '../digest/digest.js';
+import { StrataError, StrataErrors } from '../errors.js';
+import { buildImageConfig } from '../oci/build.js';
+import type { Descriptor, RuntimeConfig } from '../oci/types.js';
+import { planTree } from '../plan/plan.js';
+import { selectClosure } from '../plan/graph.js';
+import type { PlannedImage } from '../plan/types.js';
+import { loadSeed } from '../bootstrap/seed.js';
+import { defaultCacheDir, SourceCache } from '../source/cache.js';
+import { fetchedFiles } from '../source/context.js';
+import { describeFailure, fetchSources } from '../source/download.js';
+import { checkMirrorPrefixes, mirrorsFromEnv } from '../source/mirrors.js';
+import { specsOfPackage } from '../source/select.js';
+import { defaultStorePath } from '../store/paths.js';
+import { OciStore } from '../store/store.js';
+import { loadTree } from '../tree/load.js';
+import type { PackageDef, Tree } from '../tree/types.js';
+import { cacheKey, sha256Hex } from './cache-key.js';
+import { ContextFs, listContext, virtualFromBytes, type VirtualFile } from './context.js';
+import { UpperWriter } from './copy.js';
+import { updateDigestsFile } from './digests-file.js';
+import { LayeredFs } from './layered-fs.js';
+import { DEFAULT_PATH, StageExecutor, type StageResult } from './stage.js';
+import { statePaths, type StatePaths } from './state.js';
+
+export interface BuildOptions {
+  /** Tree root. */
+  readonly tree: string;
+  /** Store directory (default <tree>/.strata/store). */
+  readonly store?: string;
+  /** Image names; empty with `all` means every image. */
+  readonly images: readonly string[];
+  readonly all?: boolean;
+  readonly jobs?: number;
+  readonly keepFailed?: boolean;
+  readonly runTimeoutSeconds?: number;
+  readonly allowNetwork?: boolean;
+  /** Source cache (default: $STRATA_CACHE, else <tree>/.strata/sources). */
+  readonly sourceCache?: string;
+  /** Environment for $STRATA_MIRRORS / $STRATA_CACHE only; never passed to builds. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Ignore cache records (verify uses a fresh store anyway). */
+  readonly noCache?: boolean;
+  readonly onEvent?: (e: BuildEvent) => void;
+}
+
+export type BuildEvent =
+  | { readonly type: 'start'; readonly image: string }
+  | { readonly type: 'step'; readonly image: string; readonly text: string }
+  | { readonly type: 'done'; readonly image: string; readonly result: ImageBuildResult }
+  | { readonly type: 'failed'; readonly image: string; readonly error: StrataError };
+
+export interface ImageBuildResult {
+  readonly image: string;
+  /** The platform manifest digest. */
+  readonly digest: Digest;
+  readonly cached: boolean;
+  /** False when a RUN may have used the network (--allow-network). */
+  readonly hermetic: boolean;
+  readonly log: string;
+  readonly keptRoot?: string;
+}
+
+export interface BuildReport {
+  readonly store: string;
+  readonly results: readonly ImageBuildResult[];
+}
+
+interface CacheRecord {
+  readonly image: string;
+  readonly descriptor: Descriptor;
+}
+
+/** The platform a package is built for: the tree's, if the package supports it. */
+export function packagePlatform(pkg: PackageDef, treePlatform: string): string {
+  return pkg.platforms.includes(treePlatform) ? treePlatform : (pkg.platforms[0] ?? treePlatform);
+}
+
+export async function buildTree(o: BuildOptions): Promise<BuildReport> {
+  const env = o.env ?? {};
+  const tree = loadTree(o.tree, { parse: parseContainerfile });
+  const { plan, errors } = planTree(tree, {});
+  if (errors.length) throw errors.length === 1 ? errors[0]! : new StrataErrors(errors);
+  if (o.images.length === 0 && !o.all) {
+    throw new StrataError('build/nothing-to-build', 'no image named', { hint: "name images (e.g. 'strata build core-zlib') or pass --all" });
+  }
+  const selected = o.all ? plan : selectClosure(plan, o.images);
+  const byName = new Map(selected.images.map((i) => [i.name, i]));
+  const packages = new Map(tree.packages.map((p) => [p.id, p]));
+
+  // sources first
+  const cache = new SourceCache(o.sourceCache ?? defaultCacheDir(o.tree, undefined, env));
+  const pkgIds = [...new Set(selected.images.map((i) => i.packageId))].sort();
+  const specs = pkgIds.flatMap((id) => specsOfPackage(packages.get(id)!));
+  if (specs.length) {
+    const prefixes = [
+      ...checkMirrorPrefixes(tree.config.mirrors, tree.config.file ?? 'strata.toml', tree.config.file ? { file: tree.config.file } : undefined),
+      ...mirrorsFromEnv(env),
+    ];
+    const fetched = await fetchSources(specs, { cache, mirrorPrefixes: prefixes });
+    const failed = fetched.filter((r) => r.status === 'failed' || r.status === 'missing');
+    if (failed.length) {
+      throw new StrataError('build/sources-missing', failed.map(describeFailure).join('; '), {
+        kind: 'build',
+        location: failed[0]!.spec.location ?? { file: o.tree },
+        hint: 'fix the mirrors or hashes, or import the sources with strata fetch --import',
+      });
+    }
+  }
+
+  const store = await OciStore.open(o.store ?? defaultStorePath(o.tree), { create: true });
+  const state = statePaths(store.root);
+  for (const d of [state.layers, state.cache, state.logs, state.work]) mkdirSync(d, { recursive: true });
+
+  const jobs = Math.max(1, o.jobs ?? 2);
+  let running = 0;
+  const waiters: (() => void)[] = [];
+  const acquire = async (): Promise<void> => {
+    if (running < jobs) {
+      running++;
+      return;
+    }
+    await new Promise<void>((r) => waiters.push(r));
+  };
+  const release = (): void => {
+    const next = waiters.shift();
+    if (next) next();
+    else running--;
+  };
+
+  const promises = new Map<string, Promise<ImageBuildResult>>();
+  for (const name of selected.order) {
+    const img = byName.get(name)!;
+    promises.set(name, (async () => {
+      await Promise.all(img.deps.filter((d) => promises.has(d)).map((d) => promises.get(d)!));
+      await acquire();
+      try {
+        o.onEvent?.({ type: 'start', image: name });
+        const r = await buildImage(tree, img, packages.get(img.packageId)!, store, state, cache, o);
+        o.onEvent?.({ type: 'done', image: name, result: r });
+        return r;
+      } catch (e) {
+        if (e instanceof StrataError) o.onEvent?.({ type: 'failed', image: name, error: e });
+        throw e;
+      } finally {
+        release();
+      }
+    })());
+  }
+  const settled = await Promise.allSettled([...promises.values()]);
+  const failures: unknown[] = [];
+  for (const s of settled) if (s.status === 'rejected' && !failures.includes(s.reason)) failures.push(s.reason);
+  if (failures.length) {
+    const strata = failures.filter((f): f is StrataError => f instanceof StrataError);
+    if (strata.length !== failures.length) throw failures.find((f) => !(f instanceof StrataError));
+    throw strata.length === 1 ? strata[0]! : new StrataErrors(strata);
+  }
+  return { store: store.root, results: settled.map((s) => (s as PromiseFulfilledResult<ImageBuildResult>).value) };
+}
+
+async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store: OciStore, state: StatePaths, cache: SourceCache, o: BuildOptions): Promise<ImageBuildResult> {
+  const cf = pkg.containerfile!;
+  const platform = packagePlatform(pkg, tree.config.platform);
+  const epoch = tree.config.sourceDateEpoch;
+  const pkgDir = path.resolve(pkg.dir);
+  const log = path.join(state.logs, `${img.name}.log`);
+  writeFileSync(log, `strata build ${img.name} (${pkg.id}, ${platform})\n`);
+  const scratch = mkdtempSync(path.join(state.work, 'ctx-'));
+  try {
+    const virtual: VirtualFile[] = [];
+    for (const f of await fetchedFiles(pkg, cache)) virtual.push({ rel: `fetch/${f.file}`, abs: f.path, sha256: f.hash, size: 0 });
+    let seedHash: string | undefined;
+    if (pkg.seed) {
+      const seed = await loadSeed(pkgDir, pkg.dir);
+      if (seed) {
+        virtual.push(virtualFromBytes(seed.spec.file, path.join(scratch, 'seed'), seed.bytes));
+        seedHash = seed.spec.hash;
+      }
+    }
+    const context = new ContextFs(pkgDir, virtual);
+
+    const deps: Record<string, string> = {};
+    for (const ref of [...img.references, ...img.external]) {
+      const d = await store.resolveRef(ref.image);
+      deps[ref.image] = d ? d.digest : 'missing';
+    }
+    const network = o.allowNetwork ?? false;
+    const key = cacheKey({
+      image: img.name,
+      target: img.target,
+      targetIndex: img.targetIndex,
+      containerfile: sha256Hex(readFileSync(path.join(pkgDir, 'Containerfile'))),
+      packageToml: sha256Hex(readFileSync(path.join(pkgDir, 'package.toml'))),
+      context: await listContext(context),
+      sources: pkg.sources.map((s) => ({ file: s.file, hash: s.hash })),
+      seed: seedHash,
+      deps,
+      buildArgs: pkg.buildArgs,
+      platform,
+      sourceDateEpoch: epoch,
+      namespace: tree.config.namespace,
+      network,
+    });
+    const recordFile = path.join(state.cache, `${key}.json`);
+    const digestsOf = async (d: Digest): Promise<void> => {
+      await updateDigestsFile(tree.root, img.stage, img.name, digestHex(d));
+    };
+
+    if (!o.noCache) {
+      const hit = await cachedImage(store, recordFile);
+      if (hit) {
+        const current = await store.resolveRef(img.name);
+        if (current?.digest !== hit.digest) await store.setRef(img.name, hit);
+        await digestsOf(hit.digest);
+        writeFileSync(log, `cached: ${hit.digest} (key ${key})\n`, { flag: 'a' });
+        return { image: img.name, digest: hit.digest, cached: true, hermetic: !network, log };
+      }
+    }
+
+    let keptRoot: string | undefined;
+    const exec = new StageExecutor({
+      store, state, namespace: tree.config.namespace, epoch, platform, cf, buildArgs: pkg.buildArgs, context,
+      sourceCache: cache,
+      runTimeoutMs: o.runTimeoutSeconds === undefined ? undefined : o.runTimeoutSeconds * 1000,
+      allowNetwork: network,
+      logFile: log,
+      onStep: (text) => o.onEvent?.({ type: 'step', image: img.name, text }),
+      ...(o.keepFailed ? { onRunFailed: async (lowers, upper) => (keptRoot = keepRoot(state, img.name, lowers, upper)) } : {}),
+    });
+    const result = await exec.stage(img.targetIndex);
+    const desc = await storeImage(store, img.name, result, platform, epoch);
+    const rec: CacheRecord = { image: img.name, descriptor: desc };
+    const tmp = `${recordFile}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(rec));
+    await rename(tmp, recordFile);
+    await digestsOf(desc.digest);
+    writeFileSync(log, `built: ${desc.digest}\n`, { flag: 'a' });
+    return { image: img.name, digest: desc.digest, cached: false, hermetic: !network, log, ...(keptRoot ? { keptRoot } : {}) };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function cachedImage(store: OciStore, recordFile: string): Promise<Descriptor | undefined> {
+  let rec: CacheRecord;
+  try {
+    rec = JSON.parse(await readFile(recordFile, 'utf8')) as CacheRecord;
+  } catch {
+    return undefined;
+  }
+  try {
+    await store.assertComplete(rec.descriptor);
+    await store.readManifest(rec.descriptor.digest);
+    return rec.descriptor;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The image config for a built stage, and the image in the store under `ref`. */
+export async function storeImage(store: OciStore, ref: string, r: StageResult, platform: string, epoch: number): Promise<Descriptor> {
+  const p = parsePlatform(platform);
+  const rt = r.runtime;
+  const env = r.env.map(([k, v]) => `${k}=${v}`);
+  if (!r.env.some(([k]) => k === 'PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
+  const config: RuntimeConfig = {
+    Env: env,
+    ...(rt.user ? { User: rt.user } : {}),
+    ...(rt.entrypoint ? { Entrypoint: rt.entrypoint } : {}),
+    ...(rt.cmd ? { Cmd: rt.cmd } : {}),
+    ...(rt.workdir ? { WorkingDir: rt.workdir } : {}),
+    ...(rt.labels.size ? { Labels: Object.fromEntries(rt.labels) } : {}),
+    ...(rt.exposed.size ? { ExposedPorts: Object.fromEntries([...rt.exposed].map((x) => [x, {}])) } : {}),
+    ...(rt.volumes.size ? { Volumes: Object.fromEntries([...rt.volumes].map((x) => [x, {}])) } : {}),
+    ...(rt.stopSignal ? { StopSignal: rt.stopSignal } : {}),
+  };
+  const cfg = buildImageConfig({
+    platform: { os: p.os, architecture: p.arch, ...(p.variant ? { variant: p.variant } : {}) },
+    sourceDateEpoch: epoch,
+    config,
+    diffIds: r.diffIds,
+    history: r.history.map(({ created: _c, ...h }) => h),
+  });
+  return store.writeImage(ref, cfg, r.layers);
+}
+
+/** --keep-failed: flatten the failed step's root (layers + upper) into a directory `strata run --root` can enter. */
+function keepRoot(state: StatePaths, image: string, lowers: readonly string[], upper: string): string {
+  const dir = path.join(state.failed, image);
+  rmSync(dir, { recursive: true, force: true });
+  const rootfs = path.join(dir, 'rootfs');
+  mkdirSync(rootfs, { recursive: true });
+  const view = new LayeredFs([...lowers, upper], 'the failed root');
+  const w = new UpperWriter([], rootfs);
+  w.place(view, '', view.node('')!, '', { context: false, epoch: 0, location: { file: image } });
+  w.finish();
+  return rootfs;
+}

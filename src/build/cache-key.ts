@@ -1,0 +1,49 @@
+/**
+ * The cache key of one image build (ADR 0095): the sha256 of the canonical JSON of every
+ * input the output may depend on, and nothing else (no mtimes, no paths on the host).
+ * Pure.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../oci/canonical-json.js';
+import { PINNED_GZIP } from '../tar/pinned-gzip.js';
+import type { ContextListingEntry } from './context.js';
+
+/** Bump when the builder's output for the same inputs changes (layer format, config fields…). */
+export const BUILD_FORMAT_VERSION = 1;
+
+export interface CacheKeyInput {
+  readonly image: string;
+  readonly target: string | undefined;
+  readonly targetIndex: number;
+  /** sha256 hex of the Containerfile bytes. */
+  readonly containerfile: string;
+  /** sha256 hex of the package.toml bytes. */
+  readonly packageToml: string;
+  readonly context: readonly ContextListingEntry[];
+  readonly sources: readonly { readonly file: string; readonly hash: string }[];
+  readonly seed: string | undefined;
+  /** Every store image the target reads (FROM, COPY --from) → its manifest digest. */
+  readonly deps: Readonly<Record<string, string>>;
+  readonly buildArgs: Readonly<Record<string, string>>;
+  readonly platform: string;
+  readonly sourceDateEpoch: number;
+  readonly namespace: string;
+  /** --allow-network changes what a RUN may see. */
+  readonly network: boolean;
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function cacheKey(input: CacheKeyInput): string {
+  return sha256Hex(canonicalJson({
+    format: BUILD_FORMAT_VERSION,
+    compressor: { ...PINNED_GZIP },
+    ...input,
+    target: input.target ?? null,
+    seed: input.seed ?? null,
+    context: input.context.map((e) => ({ ...e })),
+    sources: [...input.sources].map((s) => ({ ...s })).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
+  }));
+}

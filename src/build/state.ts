@@ -1,0 +1,31 @@
+/**
+ * Where the builder keeps its working state: beside the OCI layout, in `<store>/strata/`
+ * (ADR 0093). Nothing here is part of the layout; deleting it only costs time.
+ */
+import path from 'node:path';
+
+export interface StatePaths {
+  readonly root: string;
+  /** Extracted layers, one directory per layer digest (overlayfs format). */
+  readonly layers: string;
+  /** Cache key → manifest digest records. */
+  readonly cache: string;
+  /** One build log per image. */
+  readonly logs: string;
+  /** Upper/work directories of running steps. */
+  readonly work: string;
+  /** Roots kept by --keep-failed. */
+  readonly failed: string;
+}
+
+export function statePaths(storeRoot: string): StatePaths {
+  const root = path.join(path.resolve(storeRoot), 'strata');
+  return {
+    root,
+    layers: path.join(root, 'layers'),
+    cache: path.join(root, 'cache'),
+    logs: path.join(root, 'logs'),
+    work: path.join(root, 'work'),
+    failed: path.join(root, 'failed'),
+  };
+}
