@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gasSource, parseJumpRemark, type ParsedListing } from './listing.js';
+import { DEFINE_OPERANDS, definesGasSource, gasSource, parseJumpRemark, type ParsedDefines, type ParsedListing } from './listing.js';
 
 export interface GasResult {
   readonly bytes: Uint8Array;
@@ -16,12 +16,16 @@ export interface GasResult {
 }
 
 export function assembleWithGas(listing: ParsedListing): GasResult {
+  return assembleGasSource(gasSource(listing));
+}
+
+function assembleGasSource(source: string): GasResult {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-gas-'));
   try {
     const s = path.join(dir, 'listing.s');
     const o = path.join(dir, 'listing.o');
     const bin = path.join(dir, 'listing.bin');
-    writeFileSync(s, gasSource(listing));
+    writeFileSync(s, source);
     execFileSync('as', ['--64', '-o', o, s], { stdio: ['ignore', 'ignore', 'pipe'] });
     execFileSync('objcopy', ['-O', 'binary', '-j', '.text', o, bin]);
     const symbols = new Map<string, number>();
@@ -75,4 +79,37 @@ export function listingProblems(listing: ParsedListing, expected: Uint8Array, ba
 
 function hex(n: number): string {
   return `0x${n.toString(16).toUpperCase()}`;
+}
+
+/**
+ * Every problem in an M0 DEFINE file (listing.ts parseDefines), as `line N: …` strings:
+ * malformed DEFINE lines, duplicate names, and statements that do not assemble to the
+ * DEFINE's bytes followed by exactly their operand (IMM8/IMM32 as the substituted
+ * values, REL32 as any four bytes).
+ */
+export function defineProblems(parsed: ParsedDefines): string[] {
+  const problems = parsed.malformed.map((m) => `line ${m.line}: not 'DEFINE name HEX  # statement': ${m.text}`);
+  const seen = new Set<string>();
+  for (const d of parsed.defines) {
+    if (seen.has(d.name)) problems.push(`line ${d.line}: '${d.name}' is defined twice`);
+    seen.add(d.name);
+  }
+  const gas = assembleGasSource(definesGasSource(parsed));
+  parsed.defines.forEach((d, i) => {
+    const at = gas.symbols.get(`D${i}`) ?? NaN;
+    const next = gas.symbols.get(i === parsed.defines.length - 1 ? 'Dend' : `D${i + 1}`) ?? NaN;
+    const got = [...gas.bytes.subarray(at, next)];
+    const operand = /\bIMM32\b/.test(d.statement)
+      ? [0x44, 0x33, 0x22, 0x11]
+      : /\bIMM8\b/.test(d.statement)
+        ? [DEFINE_OPERANDS.IMM8]
+        : undefined;
+    const head = got.slice(0, got.length - d.operandSize);
+    const tail = got.slice(got.length - d.operandSize);
+    const hexs = (b: readonly number[]): string => b.map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join('');
+    if (got.length !== d.bytes.length + d.operandSize || hexs(head) !== hexs(d.bytes) || (operand && hexs(tail) !== hexs(operand))) {
+      problems.push(`line ${d.line}: '${d.statement}' assembles to ${hexs(got)}, not ${hexs(d.bytes)} + ${d.operandSize} operand byte(s)`);
+    }
+  });
+  return problems;
 }

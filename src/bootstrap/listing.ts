@@ -104,3 +104,61 @@ export function parseJumpRemark(remark: string): JumpRemark | undefined {
   const d = parseInt(m[3] as string, 16);
   return { from: parseInt(m[1] as string, 16), delta: m[2] === '-' ? -d : d, to: parseInt(m[4] as string, 16) };
 }
+
+/**
+ * An M0 DEFINE file whose lines read `DEFINE name HEX  # statement` (amd64.M0): the
+ * statement, with its operand written as IMM8, IMM32 or REL32, must assemble to HEX
+ * followed by the operand's bytes.
+ */
+export interface DefineLine {
+  readonly line: number;
+  readonly name: string;
+  readonly bytes: readonly number[];
+  readonly statement: string;
+  /** Bytes the statement's operand adds after `bytes` (0, 1 or 4). */
+  readonly operandSize: number;
+}
+
+export interface ParsedDefines {
+  readonly defines: readonly DefineLine[];
+  /** DEFINE lines that are not of that form (must be empty). */
+  readonly malformed: readonly { line: number; text: string }[];
+}
+
+const DEFINE_LINE = /^DEFINE\s+(\S+)\s+([0-9A-F]+)\s+#\s+(.+?)\s*$/;
+
+export function parseDefines(text: string): ParsedDefines {
+  const defines: DefineLine[] = [];
+  const malformed: { line: number; text: string }[] = [];
+  text.split('\n').forEach((raw, i) => {
+    if (!/^\s*DEFINE\b/.test(raw)) return;
+    const m = DEFINE_LINE.exec(raw.trim());
+    const hex = m?.[2] ?? '';
+    if (!m || hex.length % 2 !== 0) {
+      malformed.push({ line: i + 1, text: raw });
+      return;
+    }
+    const statement = m[3] as string;
+    const bytes = (hex.match(/../g) ?? []).map((b) => parseInt(b, 16));
+    const operandSize = /\b(IMM32|REL32)\b/.test(statement) ? 4 : /\bIMM8\b/.test(statement) ? 1 : 0;
+    defines.push({ line: i + 1, name: m[1] as string, bytes, statement, operandSize });
+  });
+  return { defines, malformed };
+}
+
+/** Operand values the DEFINE check substitutes; REL32 jumps to a label 0x200 bytes past the end. */
+export const DEFINE_OPERANDS = { IMM8: 0x11, IMM32: 0x11223344 } as const;
+
+/** A GNU as source with `D<n>:` before each DEFINE's statement, operands substituted. */
+export function definesGasSource(parsed: ParsedDefines): string {
+  const body = parsed.defines
+    .map((d, i) => {
+      const statement = d.statement
+        .replace(/\bIMM32\b/, `0x${DEFINE_OPERANDS.IMM32.toString(16)}`)
+        .replace(/\bIMM8\b/, `0x${DEFINE_OPERANDS.IMM8.toString(16)}`)
+        .replace(/\bREL32\b/, 'Lfar');
+      return `D${i}:\n${statement}\n`;
+    })
+    .join('');
+  return `.intel_syntax noprefix\n.code64\n.text\n${body}Dend:\n.skip 0x200\nLfar:\n`;
+}
