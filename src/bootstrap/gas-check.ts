@@ -100,7 +100,7 @@ export function defineProblems(parsed: ParsedDefines): string[] {
     const next = gas.symbols.get(i === parsed.defines.length - 1 ? 'Dend' : `D${i + 1}`) ?? NaN;
     const got = [...gas.bytes.subarray(at, next)];
     const operand = /\bIMM32\b/.test(d.statement)
-      ? [0x44, 0x33, 0x22, 0x11]
+      ? [0, 8, 16, 24].map((shift) => (DEFINE_OPERANDS.IMM32 >>> shift) & 0xff)
       : /\bIMM8\b/.test(d.statement)
         ? [DEFINE_OPERANDS.IMM8]
         : undefined;
