@@ -30,6 +30,7 @@ import { StrataError } from '../errors.js';
 import type * as openpgp from 'openpgp';
 
 const DAY = 86_400_000;
+let NOW: Date;
 const digestOf = (i: number): string => `sha256:${i.toString(16).padStart(2, '0').repeat(32)}`;
 
 const IMAGES = [
@@ -191,7 +192,8 @@ before(async () => {
   await put('core-hostless', await signReference('quay.io/stagex/core-hostless:other', DIGEST['core-hostless'], alice));
   await put('core-hostless', await signReference('stagex/core-hostless', DIGEST['core-hostless'], carol2));
 
-  report = await checkTree({ tree: root, images: 'all', signatures: parseLookasideBase(sigs, root) });
+  NOW = new Date();
+  report = await checkTree({ tree: root, images: 'all', signatures: parseLookasideBase(sigs, root), date: NOW });
   legacyReport = await checkTree({ tree: root, images: ['core-legacy'], signatures: parseLookasideBase(sigs, root), legacy: true });
 });
 
@@ -303,6 +305,11 @@ test('only the good images pass; a failing image fails the report', () => {
     ['core-good', 'core-hostless'],
   );
   assert.deepEqual(report.warnings, [], 'every MAINTAINERS key has a public key');
+});
+
+test('verifying on worker threads gives exactly the in-process results', async () => {
+  const threaded = await checkTree({ tree: root, images: 'all', signatures: parseLookasideBase(sigs, root), threads: 2, date: NOW });
+  assert.deepEqual(threaded, report);
 });
 
 test('--threshold overrides strata.toml; 1 lets a single signer pass', async () => {

@@ -5,9 +5,11 @@
 import { createHash } from 'node:crypto';
 import { StrataError } from '../errors.js';
 import { expectedRepositoryPath } from './docker-reference.js';
-import { readSignatures, type LookasideBase } from './lookaside.js';
+import os from 'node:os';
+import { readSignatures, type FetchedSignature, type LookasideBase } from './lookaside.js';
 import type { Maintainers } from './maintainers.js';
-import { verifySignedMessage, type Keyring } from './openpgp.js';
+import type { Keyring } from './openpgp.js';
+import { localVerifier, workerVerifier } from './verify-pool.js';
 import { evaluateQuorum, type QuorumResult, type SignatureEvidence } from './quorum.js';
 import { loadKeys, readAllDigests, readMaintainersFile, readTrustConfig } from './tree-trust.js';
 import type { DigestEntry } from './digests-file.js';
@@ -25,8 +27,10 @@ export interface CheckOptions {
   readonly keyringFile?: string;
   /** Key validity is judged at this time; default now. */
   readonly date?: Date;
-  /** Parallel image checks; default 8. */
+  /** Parallel signature reads; default 8. */
   readonly concurrency?: number;
+  /** Verification threads (see CheckDigestsInput.threads). */
+  readonly threads?: number;
 }
 
 export interface CheckReport {
@@ -58,6 +62,7 @@ export async function checkTree(options: CheckOptions): Promise<CheckReport> {
     legacy: options.legacy ?? false,
     date: options.date ?? new Date(),
     concurrency: options.concurrency ?? 8,
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
   });
   return { ok: results.every((r) => r.ok), threshold, namespace: config.namespace, results, warnings };
 }
@@ -93,42 +98,66 @@ export interface CheckDigestsInput {
   readonly legacy: boolean;
   readonly date: Date;
   readonly concurrency: number;
+  /** Verification worker threads; default 1 (in-process). */
+  readonly threads?: number;
 }
 
 /** Check a list of digests (results in the same order). */
 export async function checkDigests(input: CheckDigestsInput): Promise<QuorumResult[]> {
-  const results: QuorumResult[] = new Array(input.entries.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= input.entries.length) return;
-      results[i] = await checkOne(input, input.entries[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency, input.entries.length)) }, worker));
-  return results;
+  // 1. fetch every image's signatures (I/O, a few images at a time)
+  const fetched: FetchedSignature[][] = new Array(input.entries.length);
+  const repositories = input.entries.map((e) => expectedRepositoryPath(input.namespace, e.image));
+  await forEachLimited(input.entries.length, input.concurrency, async (i) => {
+    fetched[i] = await readSignatures(input.signatures, repositories[i]!, input.entries[i]!.digest);
+  });
+  // 2. verify them all, on several cores when there are many
+  const total = fetched.reduce((n, f) => n + f.length, 0);
+  const threads = effectiveThreads(input.threads, total);
+  const verifier = threads > 1 ? workerVerifier(input.keyring, input.date, threads) : localVerifier(input.keyring, input.date);
+  try {
+    const evidence = await Promise.all(
+      fetched.map((list) =>
+        Promise.all(
+          list.map(async (f): Promise<SignatureEvidence> => {
+            if (f.bytes === undefined) return { source: f.source, fileSha256: undefined, verification: { ok: false, rejection: f.rejection! } };
+            const fileSha256 = createHash('sha256').update(f.bytes).digest('hex');
+            return { source: f.source, fileSha256, verification: await verifier.verify(f.bytes) };
+          }),
+        ),
+      ),
+    );
+    // 3. count, purely
+    return input.entries.map((entry, i) =>
+      evaluateQuorum({
+        image: entry.image,
+        repositoryPath: repositories[i]!,
+        digest: entry.digest,
+        threshold: input.threshold,
+        maintainers: input.maintainers,
+        legacy: input.legacy,
+        signatures: evidence[i]!,
+      }),
+    );
+  } finally {
+    await verifier.close();
+  }
 }
 
-async function checkOne(input: CheckDigestsInput, entry: DigestEntry): Promise<QuorumResult> {
-  const repositoryPath = expectedRepositoryPath(input.namespace, entry.image);
-  const fetched = await readSignatures(input.signatures, repositoryPath, entry.digest);
-  const evidence: SignatureEvidence[] = [];
-  for (const f of fetched) {
-    if (f.bytes === undefined) {
-      evidence.push({ source: f.source, fileSha256: undefined, verification: { ok: false, rejection: f.rejection! } });
-      continue;
-    }
-    const verification = await verifySignedMessage(f.bytes, input.keyring, input.date);
-    evidence.push({ source: f.source, fileSha256: createHash('sha256').update(f.bytes).digest('hex'), verification });
-  }
-  return evaluateQuorum({
-    image: entry.image,
-    repositoryPath,
-    digest: entry.digest,
-    threshold: input.threshold,
-    maintainers: input.maintainers,
-    legacy: input.legacy,
-    signatures: evidence,
-  });
+/**
+ * In-process by default: openpgp.js hands the public-key operations to WebCrypto, which
+ * already runs them on libuv's thread pool (both cores), and on the benchmark machine
+ * extra workers cost more (each loads openpgp.js and the keyring) than they saved
+ * (bench/README.md). `threads` > 1 opts in.
+ */
+function effectiveThreads(requested: number | undefined, signatures: number): number {
+  if (requested === undefined || requested <= 1 || signatures === 0) return 1;
+  return Math.min(requested, os.availableParallelism(), 8);
+}
+
+async function forEachLimited(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, n)) }, lane));
 }

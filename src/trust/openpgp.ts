@@ -60,6 +60,11 @@ export class Keyring {
     return [...this.byFingerprint.values()].filter((k) => k.getKeys(keyID).length > 0);
   }
 
+  /** Every key as binary transferable public key packets (to rebuild the keyring in a worker). */
+  exportBinary(): Uint8Array[] {
+    return [...this.byFingerprint.values()].map((k) => k.write());
+  }
+
   /** A keyring holding only the given fingerprints (those MAINTAINERS lists). */
   restrictTo(fingerprints: Iterable<string>): Keyring {
     const out: PublicKey[] = [];
@@ -187,8 +192,29 @@ export async function verifySignedMessage(bytes: Uint8Array, keyring: Keyring, d
   return { ok: false, rejection: lastRejection! };
 }
 
+/**
+ * Key validity depends only on the key, the component and the date, and checking it
+ * re-verifies self-signatures, so it is computed once per (key, component, date).
+ */
+const validityCache = new WeakMap<PublicKey, Map<string, Promise<Rejection | undefined>>>();
+
+function checkKeyValidity(key: PublicKey, keyID: openpgp.KeyID, date: Date): Promise<Rejection | undefined> {
+  let perKey = validityCache.get(key);
+  if (!perKey) {
+    perKey = new Map();
+    validityCache.set(key, perKey);
+  }
+  const slot = `${keyID.toHex()}@${date.getTime()}`;
+  let p = perKey.get(slot);
+  if (!p) {
+    p = computeKeyValidity(key, keyID, date);
+    perKey.set(slot, p);
+  }
+  return p;
+}
+
 /** Undefined when `key` may sign with the component `keyID` at `date`; else why not. */
-async function checkKeyValidity(key: PublicKey, keyID: openpgp.KeyID, date: Date): Promise<Rejection | undefined> {
+async function computeKeyValidity(key: PublicKey, keyID: openpgp.KeyID, date: Date): Promise<Rejection | undefined> {
   const fpr = key.getFingerprint().toUpperCase();
   if (await key.isRevoked(undefined, undefined, date)) {
     return reject('trust/key-revoked', `key ${fpr} is revoked`);

@@ -19,6 +19,7 @@ export const spec: CommandSpec = {
     all: { type: 'boolean', description: 'check every image listed in digests/*.txt' },
     threshold: { type: 'string', valueName: 'M', description: 'distinct maintainers needed (default: strata.toml threshold, else 2)' },
     keyring: { type: 'string', valueName: 'FILE', description: 'one keyring file (armored or binary) instead of <tree>/keys/*.asc' },
+    threads: { type: 'string', valueName: 'N', description: 'verify on N worker threads (default 1: in-process)' },
     legacy: { type: 'boolean', description: 'also accept the legacy StageX payload (marked legacy in the output)' },
     json: JSON_OPTION,
   },
@@ -43,12 +44,14 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const threshold = intOpt(p, 'threshold', 'check');
   const keyring = stringOpt(p, 'keyring');
+  const threads = intOpt(p, 'threads', 'check');
   const report = await checkTree({
     tree,
     images: all ? 'all' : p.positionals,
     signatures: parseLookasideBase(signatures, io.cwd),
     legacy: boolOpt(p, 'legacy'),
     ...(threshold !== undefined ? { threshold } : {}),
+    ...(threads !== undefined ? { threads } : {}),
     ...(keyring !== undefined ? { keyringFile: path.resolve(io.cwd, keyring) } : {}),
   });
   for (const w of report.warnings) io.err(`warning: ${w}\n`);
