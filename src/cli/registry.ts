@@ -26,4 +26,7 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   check: { summary: 'check that each digest is signed by M distinct maintainers', load: () => import('./commands/check.js') },
   policy: { summary: 'write policy.json and registries.d for podman/skopeo users', load: () => import('./commands/policy.js') },
   diff: { summary: 'compare two images: manifests, configs, layers, files', load: () => import('./commands/diff.js') },
+  verify: { summary: 'rebuild from scratch and compare with digests/*.txt; explain every mismatch', load: () => import('./commands/verify.js') },
+  audit: { summary: 'does every image descend from a declared seed? (bootstrapped: yes/no, why)', load: () => import('./commands/audit.js') },
+  trace: { summary: 'show the chain from an image back to its seed, or to what makes it not bootstrapped', load: () => import('./commands/trace.js') },
 };
