@@ -1,0 +1,97 @@
+/**
+ * Integration: failing builds through the CLI entry point (in-process). One shared store,
+ * so the busybox base is built once and then served from the cache.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { main } from '../cli/main.js';
+import { bufferIO } from '../cli/io.js';
+import { fsckStore } from '../store/fsck.js';
+import { OciStore } from '../store/store.js';
+import { addPackage, makeBusyboxTree, tempDir } from './testsupport/busybox-tree.js';
+
+let store: string;
+
+async function strata(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = bufferIO({});
+  const code = await main(argv, io);
+  return { code, out: io.stdout(), err: io.stderr() };
+}
+
+before(async () => {
+  store = path.join(tempDir('strata-fail-store-'), 'store');
+  const tree = makeBusyboxTree();
+  const r = await strata('build', '--tree', tree, '--store', store, 'core-busybox');
+  assert.equal(r.code, 0, r.err);
+});
+
+test('a RUN that exits non-zero: exit 1 with location, no image, fsck clean; --keep-failed root can be entered', async () => {
+  const tree = makeBusyboxTree();
+  addPackage(tree, 'core', 'bad', 'FROM stagex/core-busybox\nRUN echo partial > /partial\nRUN echo before > /marker && exit 3\n');
+  const r = await strata('build', '--tree', tree, '--store', store, '--keep-failed', 'core-bad');
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /Containerfile:3:1: RUN exited with status 3; the failed root is kept in (\S+) — see the build log/);
+  const kept = /kept in (\S+)/.exec(r.err)![1]!;
+  assert.ok(existsSync(path.join(kept, 'marker')));
+  const s = await OciStore.open(store);
+  assert.equal(await s.resolveRef('core-bad'), undefined);
+  const report = await fsckStore(store);
+  assert.deepEqual(report.problems, []);
+  const entered = await strata('run', '--store', store, '--root', kept, '--', '/bin/cat', '/marker');
+  assert.equal(entered.code, 0, entered.err);
+  assert.equal(entered.out, 'before\n');
+});
+
+test('strata run IMAGE runs the image command, with its env, and returns its status', async () => {
+  const r = await strata('run', '--store', store, 'core-busybox', '--', '/bin/sh', '-c', 'echo "$PATH $HOME"; exit 4');
+  assert.equal(r.code, 4);
+  assert.equal(r.out, '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /root\n');
+});
+
+test('a missing base image: exit 2 naming the image and the FROM line, nothing stored', async () => {
+  const tree = makeBusyboxTree();
+  addPackage(tree, 'core', 'nobase', 'FROM alpine:3.19\nRUN true\n');
+  const r = await strata('build', '--tree', tree, '--store', store, 'core-nobase');
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /Containerfile:1:1: image 'alpine:3\.19' is not in the store — strata never pulls/);
+  assert.equal(await (await OciStore.open(store)).resolveRef('core-nobase'), undefined);
+});
+
+for (const [name, copy, hint] of [
+  ['dotdot', 'COPY ../secret /s', "'..'"],
+  ['absolute', 'COPY /etc/hostname /s', 'absolute'],
+  ['symlink', 'COPY link/secret /s', 'symlink'],
+  ['symlink-rel', 'COPY rel/secret /s', 'symlink'],
+] as const) {
+  test(`a COPY source outside the context is refused (${name})`, async () => {
+    const tree = makeBusyboxTree();
+    const dir = addPackage(tree, 'core', 'escape', `FROM stagex/core-busybox\n${copy}\n`);
+    writeFileSync(path.join(dir, '..', 'secret'), 'secret\n');
+    symlinkSync('/etc', path.join(dir, 'link'));
+    mkdirSync(path.join(dir, 'sub'));
+    symlinkSync('../..', path.join(dir, 'rel'));
+    const r = await strata('build', '--tree', tree, '--store', store, 'core-escape');
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /Containerfile:2:1: COPY source/);
+    assert.ok(r.err.includes(hint), r.err);
+    assert.equal(await (await OciStore.open(store)).resolveRef('core-escape'), undefined);
+  });
+}
+
+test('bad usage: no image and no --all', async () => {
+  const tree = makeBusyboxTree();
+  const r = await strata('build', '--tree', tree, '--store', store);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /no image named — name images/);
+});
+
+test('export writes a layout skopeo reads', async () => {
+  const out = path.join(tempDir('strata-export-'), 'oci');
+  const r = await strata('export', '--store', store, 'core-busybox', '--oci', out);
+  assert.equal(r.code, 0, r.err);
+  const { execFileSync } = await import('node:child_process');
+  const info = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${out}:core-busybox`], { encoding: 'utf8' })) as { Digest: string };
+  assert.match(r.out, new RegExp(info.Digest));
+});
