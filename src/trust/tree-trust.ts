@@ -3,80 +3,31 @@
  * strata.toml, MAINTAINERS, the maintainers' public keys (keys/*.asc or one keyring file),
  * and the image digests from digests/*.txt.
  *
- * strata.toml is read minimally here (only `namespace` and `threshold`); the full loader
- * lives in src/tree/ and validates everything else.
+ * strata.toml is read by the tree loader (src/tree/load.ts); trust uses `namespace` and
+ * `threshold` from it.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parse as parseToml } from 'smol-toml';
 import { StrataError } from '../errors.js';
 import { parseMaintainers, type Maintainers } from './maintainers.js';
 import { parseDigestsFile, type DigestEntry } from './digests-file.js';
 import { buildKeyring, readPublicKeys, type Keyring, type PublicKey } from './openpgp.js';
-import { parseNormalizedReference, ReferenceSyntaxError } from './docker-reference.js';
+import { loadConfig } from '../tree/load.js';
 
 export interface TrustConfig {
   readonly namespace: string;
   readonly threshold: number;
 }
 
-const DEFAULT_NAMESPACE = 'stagex';
-const DEFAULT_THRESHOLD = 2;
-
 /** The user-visible form of a path inside the tree. */
 export function shown(root: string, ...parts: string[]): string {
   return path.join(root, ...parts);
 }
 
+/** Namespace and threshold from strata.toml, through the tree loader (which validates the file). */
 export async function readTrustConfig(root: string): Promise<TrustConfig> {
-  const file = shown(root, 'strata.toml');
-  let text: string;
-  try {
-    text = await fs.readFile(path.join(root, 'strata.toml'), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { namespace: DEFAULT_NAMESPACE, threshold: DEFAULT_THRESHOLD };
-    throw new StrataError('trust/unreadable', `cannot read: ${(e as Error).message}`, { location: { file }, kind: 'io' });
-  }
-  let doc: Record<string, unknown>;
-  try {
-    doc = parseToml(text) as Record<string, unknown>;
-  } catch (e) {
-    const err = e as { line?: number; column?: number; message?: string };
-    throw new StrataError('tree/toml-syntax', (err.message ?? String(e)).split('\n')[0]!, {
-      location: { file, ...(err.line ? { line: err.line } : {}), ...(err.column ? { col: err.column } : {}) },
-      hint: 'fix the TOML syntax',
-    });
-  }
-  const namespace = doc['namespace'] ?? DEFAULT_NAMESPACE;
-  if (typeof namespace !== 'string' || !validNamespace(namespace)) {
-    throw new StrataError('tree/bad-namespace', `namespace ${JSON.stringify(namespace)} is not a repository path`, {
-      location: { file, ...lineOf(text, 'namespace') },
-      hint: "use lower-case letters, digits and separators, e.g. namespace = 'stagex'",
-    });
-  }
-  const threshold = doc['threshold'] ?? DEFAULT_THRESHOLD;
-  if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 1) {
-    throw new StrataError('tree/bad-threshold', `threshold ${JSON.stringify(threshold)} is not an integer ≥ 1`, {
-      location: { file, ...lineOf(text, 'threshold') },
-      hint: 'threshold is how many distinct maintainers must sign a digest, e.g. threshold = 2',
-    });
-  }
-  return { namespace, threshold };
-}
-
-function validNamespace(ns: string): boolean {
-  try {
-    parseNormalizedReference(`${ns}/x`);
-    return true;
-  } catch (e) {
-    if (e instanceof ReferenceSyntaxError) return false;
-    throw e;
-  }
-}
-
-function lineOf(text: string, key: string): { line?: number; col?: number } {
-  const i = text.split('\n').findIndex((l) => new RegExp(`^\\s*${key}\\s*=`).test(l));
-  return i >= 0 ? { line: i + 1, col: 1 } : {};
+  const config = loadConfig(root);
+  return { namespace: config.namespace, threshold: config.threshold };
 }
 
 export async function readMaintainersFile(root: string): Promise<Maintainers> {
