@@ -29,4 +29,7 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   verify: { summary: 'rebuild from scratch and compare with digests/*.txt; explain every mismatch', load: () => import('./commands/verify.js') },
   audit: { summary: 'does every image descend from a declared seed? (bootstrapped: yes/no, why)', load: () => import('./commands/audit.js') },
   trace: { summary: 'show the chain from an image back to its seed, or to what makes it not bootstrapped', load: () => import('./commands/trace.js') },
+  publish: { summary: 'push images that reach the maintainer quorum, with tags and lookaside signatures', load: () => import('./commands/publish.js') },
+  push: { summary: 'push images without the quorum check (needs --no-quorum)', load: () => import('./commands/push.js') },
+  pull: { summary: 'pull an image into the store only if a quorum of maintainers signed its digest', load: () => import('./commands/pull.js') },
 };

@@ -1,0 +1,66 @@
+/**
+ * `strata pull`: fetch an image only after its digest reaches the maintainer quorum, verify
+ * every byte, and add it to the store atomically. Thin wrapper over pullVerified.
+ */
+import path from 'node:path';
+import { boolOpt, intOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import type { CliIO } from '../io.js';
+import { EXIT_OK, StrataError } from '../../errors.js';
+import { formatPullResult, pullResultJson, pullVerified } from '../../publish/index.js';
+import { parseLookasideBase } from '../../trust/lookaside.js';
+import { defaultStorePath } from '../../store/paths.js';
+
+export const spec: CommandSpec = {
+  name: 'pull',
+  summary: 'pull an image into the store only if a quorum of maintainers signed its digest',
+  usage: 'strata pull [options] --signatures DIR|URL REGISTRY/NAMESPACE/IMAGE(@sha256:HEX|:TAG)',
+  options: {
+    tree: TREE_OPTION,
+    store: STORE_OPTION,
+    signatures: { type: 'string', valueName: 'DIR|URL', description: 'lookaside signatures: a directory, file:// or http(s):// URL' },
+    threshold: { type: 'string', valueName: 'M', description: 'distinct maintainers needed (default: strata.toml threshold, else 2)' },
+    keyring: { type: 'string', valueName: 'FILE', description: 'one keyring file instead of <tree>/keys/*.asc' },
+    legacy: { type: 'boolean', description: 'also accept the legacy StageX payload' },
+    insecure: { type: 'boolean', description: 'allow plain HTTP to a registry that is not on loopback' },
+    json: JSON_OPTION,
+  },
+  details: `
+Maintainers, keys and the threshold come from --tree. A tag is first resolved to a digest;
+the signatures for that digest are read and the quorum checked before anything else is
+fetched. Then the manifest and every blob are fetched and verified into the store's temp
+area; only when all of them verified do they enter the store, and the image gets the ref
+<image> (the last path component). On any failure the store is left unchanged.`,
+};
+
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  const p = parseCommand(spec, argv, io.out);
+  if (!p) return EXIT_OK;
+  if (p.positionals.length !== 1) {
+    throw new StrataError('cli/usage', `pull: expected one image reference, got ${p.positionals.length}`, {
+      hint: 'strata pull --signatures DIR REGISTRY/NAMESPACE/IMAGE@sha256:<hex>',
+    });
+  }
+  const signatures = stringOpt(p, 'signatures');
+  if (signatures === undefined) {
+    throw new StrataError('cli/usage', 'pull: --signatures DIR|URL is required', { hint: 'strata pulls only images a quorum of maintainers signed' });
+  }
+  const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
+  const store = stringOpt(p, 'store');
+  const threshold = intOpt(p, 'threshold', 'pull');
+  const keyring = stringOpt(p, 'keyring');
+  const result = await pullVerified({
+    reference: p.positionals[0]!,
+    tree,
+    store: store === undefined ? defaultStorePath(tree) : path.resolve(io.cwd, store),
+    signatures: parseLookasideBase(signatures, io.cwd),
+    ...(threshold !== undefined ? { threshold } : {}),
+    ...(keyring !== undefined ? { keyringFile: path.resolve(io.cwd, keyring) } : {}),
+    legacy: boolOpt(p, 'legacy'),
+    env: io.env,
+    clientOptions: { insecure: boolOpt(p, 'insecure') },
+    onProgress: (line) => io.err(`${line}\n`),
+  });
+  if (boolOpt(p, 'json')) io.out(`${JSON.stringify(pullResultJson(result), null, 2)}\n`);
+  else io.out(formatPullResult(result));
+  return EXIT_OK;
+}
