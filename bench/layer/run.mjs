@@ -96,6 +96,7 @@ try {
   const ps = p[0].size;
   console.log(`strata: median ${(sm / 1000).toFixed(2)} s, gzip ${ss} bytes (tar ${s[0].tarSize}); digests stable across runs: ${new Set(s.map((r) => r.digest)).size === 1}`);
   console.log(`peer (tar | gzip -n -6 + 2x sha256sum): median ${(pm / 1000).toFixed(2)} s, gzip ${ps} bytes`);
+  console.log(`strata peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (tree generation included)`);
   console.log(`time ratio strata/peer: ${(sm / pm).toFixed(2)}   size ratio strata/gzip-6: ${(ss / ps).toFixed(4)} (${(((ss - ps) / ps) * 100).toFixed(2)}%)`);
 } finally {
   if (process.env.KEEP !== '1') rmSync(base, { recursive: true, force: true });

@@ -99,7 +99,7 @@ test('fsck passes on a good store and catches a flipped byte, a missing blob, a 
     assert.deepEqual(codes(report), ['store/bad-index']);
     const io3 = bufferIO();
     assert.equal(await main(['fsck', '--store', path.join(dir, 'missing')], io3), 2);
-    assert.match(io3.stderr(), /is not a strata store .* — /);
+    assert.match(io3.stderr(), /missing: not a strata store .* — /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

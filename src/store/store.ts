@@ -137,7 +137,7 @@ export class OciStore {
     const store = new OciStore(abs);
     const hasLayout = await stat(path.join(abs, LAYOUT_FILE)).then(() => true, () => false);
     if (!hasLayout && !opts.create) {
-      throw new StrataError('store/not-a-store', `${root} is not a strata store (no oci-layout file)`, {
+      throw new StrataError('store/not-a-store', 'not a strata store (no oci-layout file)', {
         location: { file: root },
         hint: 'build something first, or pass --store DIR pointing at an existing store',
       });
