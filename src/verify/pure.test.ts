@@ -137,3 +137,15 @@ test('cpuList: ranges', () => {
   assert.equal(cpuList([0, 1, 2, 5, 7, 8]), '0-2,5,7-8');
   assert.equal(cpuList([3]), '3');
 });
+
+test('the pure core of src/verify imports no fs, child_process or network module', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { repoRoot } = await import('../testutil/paths.js');
+  const pure = ['types', 'json-diff', 'compare-images', 'compare-entries', 'text-diff', 'render', 'variation'];
+  const banned = /from\s+['"](node:)?(fs|fs\/promises|child_process|worker_threads|net|http|https|dgram|tls|dns)['"]|import\(\s*['"](node:)?(fs|child_process|net|http|https)/;
+  for (const name of pure) {
+    const text = readFileSync(`${repoRoot}/src/verify/${name}.ts`, 'utf8');
+    assert.doesNotMatch(text, banned, `${name}.ts`);
+    for (const m of text.matchAll(/from\s+'\.\/([a-z-]+)\.js'/g)) assert.ok(pure.includes(m[1]!), `${name}.ts imports ./${m[1]}.js, which is not pure`);
+  }
+});
