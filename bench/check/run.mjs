@@ -65,20 +65,28 @@ try {
     if (r.status !== 0) throw new Error(`gpg --import failed: ${r.stderr}`);
   }
 
+  // Wall time, plus CPU time of the command and all its children (bash `times`), which is
+  // less sensitive to other load on a shared machine.
   const timeIt = (cmd, argv) => {
+    const quoted = [cmd, ...argv].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+    const r = spawnSync('bash', ['-c', `${quoted} >/dev/null || exit $?; times`], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) throw new Error(`${cmd} failed (${r.status}): ${String(r.stderr).slice(-500)}`);
-    return ms;
+    const children = r.stdout.trim().split('\n').pop().trim().split(/\s+/);
+    const sec = (x) => {
+      const m = /^(\d+)m([\d.]+)s$/.exec(x);
+      return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+    };
+    return { ms, cpuMs: (sec(children[0]) + sec(children[1])) * 1000 };
   };
   const strataRun = (threads) =>
     timeIt(process.execPath, [path.join(dist, 'cli', 'main.js'), 'check', '--tree', root, '--signatures', sigs, '--all', '--threads', String(threads)]);
   // The documented manual way: one gpg --verify per signature file.
   const gpgLoop = `while read -r f; do gpg --batch --quiet --verify "$f" 2>/dev/null || { echo "FAILED $f" >&2; exit 1; }; done < '${path.join(root, 'files.txt')}'`;
   const gpgRun = () => timeIt('bash', ['-c', gpgLoop]);
-
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
   const s = [];
   const s2 = [];
   const g = [];
@@ -86,26 +94,31 @@ try {
     s.push(strataRun(1));
     s2.push(strataRun(2));
     g.push(gpgRun());
-    console.error(`run ${i + 1}/${RUNS}: strata ${s[i].toFixed(0)} ms, strata --threads 2 ${s2[i].toFixed(0)} ms, gpg loop ${g[i].toFixed(0)} ms`);
+    const f = (x) => `${x.ms.toFixed(0)} ms (cpu ${x.cpuMs.toFixed(0)})`;
+    console.error(`run ${i + 1}/${RUNS}: strata ${f(s[i])}, strata --threads 2 ${f(s2[i])}, gpg loop ${f(g[i])}`);
   }
-  const ms = median(s);
-  const ms2 = median(s2);
-  const mg = median(g);
+  const wall = (xs) => median(xs.map((x) => x.ms));
+  const cpu = (xs) => median(xs.map((x) => x.cpuMs));
+  const result = {
+    signatures: files.length,
+    runs: RUNS,
+    strataMedianMs: Math.round(wall(s)),
+    strataThreads2MedianMs: Math.round(wall(s2)),
+    gpgLoopMedianMs: Math.round(wall(g)),
+    ratio: Number((wall(g) / wall(s)).toFixed(2)),
+    ratioThreads2: Number((wall(g) / wall(s2)).toFixed(2)),
+    strataCpuMedianMs: Math.round(cpu(s)),
+    gpgLoopCpuMedianMs: Math.round(cpu(g)),
+    cpuRatio: Number((cpu(g) / cpu(s)).toFixed(2)),
+    cores: os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverage: os.loadavg().map((x) => Number(x.toFixed(1))),
+  };
+  console.log(JSON.stringify(result));
   console.log(
-    JSON.stringify({
-      signatures: files.length,
-      runs: RUNS,
-      strataMedianMs: Math.round(ms),
-      strataThreads2MedianMs: Math.round(ms2),
-      gpgLoopMedianMs: Math.round(mg),
-      ratio: Number((mg / ms).toFixed(2)),
-      cores: os.cpus().length,
-      memGiB: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      loadAverage: os.loadavg().map((x) => Number(x.toFixed(1))),
-    }),
+    `strata check: ${result.strataMedianMs} ms (--threads 2: ${result.strataThreads2MedianMs} ms), gpg --verify loop: ${result.gpgLoopMedianMs} ms → ${result.ratio}× (${result.ratioThreads2}× with 2 threads); CPU time ratio ${result.cpuRatio}×`,
   );
-  console.log(`strata check: ${ms.toFixed(0)} ms, gpg --verify loop: ${mg.toFixed(0)} ms → strata is ${(mg / ms).toFixed(1)}× faster`);
 } finally {
   spawnSync('gpgconf', ['--homedir', gnupg, '--kill', 'gpg-agent']);
   if (process.env.STRATA_BENCH_KEEP) console.error(`kept ${root}`);
