@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, cpSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { OciStore } from '../store/store.js';
 import { buildTree } from './build.js';
 import { addPackage, makeBusyboxTree, tempDir } from './testsupport/busybox-tree.js';
 
@@ -82,4 +83,7 @@ test('cache: each input forces a rebuild; mtimes, other mode bits and moving the
   await expectRebuild('build args (VERSION)');
   writeFileSync(path.join(tree, 'strata.toml'), 'namespace = "stagex"\nplatform = "linux/386"\n');
   await expectRebuild('platform');
+  const s = await OciStore.open(store);
+  const m = await s.readManifest((await s.resolveRef('core-app'))!.digest);
+  assert.equal((await s.readConfig(m.config.digest)).architecture, '386');
 });

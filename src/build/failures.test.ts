@@ -44,6 +44,15 @@ test('a RUN that exits non-zero: exit 1 with location, no image, fsck clean; --k
   assert.equal(entered.out, 'before\n');
 });
 
+test('--run-timeout stops a runaway RUN: exit 1, no image', async () => {
+  const tree = makeBusyboxTree();
+  addPackage(tree, 'core', 'slow', 'FROM stagex/core-busybox\nRUN sleep 60\n');
+  const r = await strata('build', '--tree', tree, '--store', store, '--run-timeout', '1', 'core-slow');
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /Containerfile:2:1: RUN was stopped after 1 s \(--run-timeout\)/);
+  assert.equal(await (await OciStore.open(store)).resolveRef('core-slow'), undefined);
+});
+
 test('strata run IMAGE runs the image command, with its env, and returns its status', async () => {
   const r = await strata('run', '--store', store, 'core-busybox', '--', '/bin/sh', '-c', 'echo "$PATH $HOME"; exit 4');
   assert.equal(r.code, 4);
