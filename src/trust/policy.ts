@@ -61,6 +61,13 @@ export function buildPolicyFiles(input: PolicyInput): PolicyFiles {
       hint: "add the maintainers' keys to keys/*.asc or pass --keyring FILE",
     });
   }
+  // Signatures name `<ns>/<image>:<version>`, i.e. docker.io/<ns>/…; served from another
+  // registry, the pulled reference must be mapped back to that signed identity.
+  if (input.registry !== 'docker.io') {
+    for (const r of requirements) {
+      r['signedIdentity'] = { type: 'remapIdentity', prefix: scope, signedPrefix: `docker.io/${input.namespace}` };
+    }
+  }
   const policy = {
     default: [{ type: 'insecureAcceptAnything' }],
     transports: { docker: { [scope]: requirements } },
