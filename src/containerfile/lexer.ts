@@ -3,22 +3,54 @@
  * does: parser directives at the top, comment and empty lines skipped, continuation lines
  * (escape char + optional trailing blanks) joined without a separator, comment and empty
  * lines inside a continuation skipped, and heredoc bodies of RUN/COPY/ADD consumed after
- * the instruction line. Every character of a logical line keeps its file line:col so
- * later stages report exact locations.
+ * the instruction line.
+ *
+ * Locations are computed on demand: a logical line keeps one small record per physical
+ * line it was joined from (where that piece starts in the joined text and in the file),
+ * and `locAt(offset)` turns an offset of the joined text into the file's line:col. That
+ * keeps the lexer free of per-character allocations (docs/adr/0026).
  */
 import { containerfileError } from './errors.js';
 import type { Directives, Heredoc, Loc } from './types.js';
-import { extractFlags, splitWordsAt } from './words.js';
+import { extractFlags, isWhitespaceCode, splitWordsAt } from './words.js';
 
-export interface LogicalLine {
-  /** The joined text, leading blanks removed, continuation markers removed. */
-  readonly text: string;
-  /** locs[i] is where text[i] sits in the file; locs[text.length] is just past the end. */
-  readonly locs: readonly Loc[];
-  readonly startLine: number;
-  /** Last physical line, heredoc bodies included. */
-  readonly endLine: number;
-  readonly heredocs: readonly Heredoc[];
+/** One instruction after continuation joining, with its heredoc bodies. */
+export class LogicalLine {
+  /**
+   * @param text the joined text, leading blanks removed, continuation markers removed
+   * @param startLine first physical line
+   * @param endLine last physical line, heredoc bodies included
+   * @param pieces flat triples (offset in `text`, file line, file column) of every joined
+   *   physical piece, in order
+   * @param end the position just past the last joined piece
+   */
+  constructor(
+    readonly text: string,
+    readonly startLine: number,
+    readonly endLine: number,
+    readonly heredocs: readonly Heredoc[],
+    private readonly pieces: readonly number[],
+    private readonly end: Loc,
+  ) {}
+
+  /** Where text[offset] sits in the file; offsets at or past the end give `end`. */
+  locAt(offset: number): Loc {
+    if (offset >= this.text.length) return this.end;
+    const p = this.pieces;
+    let k = 0;
+    // the last piece starting at or before offset holds it (empty pieces are skipped this way)
+    while (k + 3 < p.length && p[k + 3]! <= offset) k += 3;
+    return { line: p[k + 1]!, col: p[k + 2]! + (offset - p[k]!) };
+  }
+
+  /** The first offset whose location is `loc` (0 if none): the inverse of locAt, for errors. */
+  offsetOf(loc: Loc): number {
+    for (let i = 0; i <= this.text.length; i++) {
+      const l = this.locAt(i);
+      if (l.line === loc.line && l.col === loc.col) return i;
+    }
+    return 0;
+  }
 }
 
 export interface LexResult {
@@ -29,39 +61,60 @@ export interface LexResult {
 const DIRECTIVE = /^[ \t]*#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$/;
 const KNOWN_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
 const HEREDOC_WORD = /^(\d*)<<(-?)([^<]*)$/;
-const HEREDOC_INSTRUCTIONS = new Set(['run', 'copy', 'add']);
+const HEREDOC_QUOTE = /['"]/;
+const LEADING_TABS = /^\t+/;
 
-function isBlank(ch: string | undefined): boolean {
-  return ch === ' ' || ch === '\t' || ch === '\v' || ch === '\f' || ch === '\r';
+const SPACE = 32;
+const TAB = 9;
+const HASH = 35;
+
+/** Blanks BuildKit trims at the start of a line: space, \t, \v, \f, \r. */
+function isBlankCode(c: number): boolean {
+  return c === SPACE || c === TAB || c === 11 || c === 12 || c === 13;
 }
 
 function leadingBlanks(s: string): number {
   let i = 0;
-  while (i < s.length && isBlank(s[i])) i++;
+  while (i < s.length && isBlankCode(s.charCodeAt(i))) i++;
   return i;
 }
 
-function isCommentLine(s: string): boolean {
-  return s[leadingBlanks(s)] === '#';
-}
-
-function isEmptyLine(s: string): boolean {
-  return leadingBlanks(s) === s.length;
+/** Comment or empty line: after the leading blanks, nothing or '#'. */
+function isSkippable(s: string): boolean {
+  const lead = leadingBlanks(s);
+  return lead === s.length || s.charCodeAt(lead) === HASH;
 }
 
 /** If the line ends with the escape char followed by blanks, the index where it starts. */
-function continuationAt(s: string, escape: string): number {
+function continuationAt(s: string, escape: number): number {
   let end = s.length;
-  while (end > 0 && (s[end - 1] === ' ' || s[end - 1] === '\t')) end--;
-  if (end > 0 && s[end - 1] === escape) return end - 1;
+  while (end > 0) {
+    const c = s.charCodeAt(end - 1);
+    if (c !== SPACE && c !== TAB) break;
+    end--;
+  }
+  if (end > 0 && s.charCodeAt(end - 1) === escape) return end - 1;
   return -1;
+}
+
+/** RUN, COPY and ADD (any case) may carry heredocs. */
+function opensHeredocs(keyword: string): boolean {
+  if (keyword.length !== 3 && keyword.length !== 4) return false;
+  const k = keyword.toLowerCase();
+  return k === 'run' || k === 'add' || k === 'copy';
+}
+
+function physicalLines(text: string): string[] {
+  const split = text.split('\n');
+  const physical = text.includes('\r') ? split.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)) : split;
+  // A final newline does not start another line.
+  if (physical.length > 0 && physical[physical.length - 1] === '' && text.endsWith('\n')) physical.pop();
+  return physical;
 }
 
 export function lexContainerfile(input: string, file: string): LexResult {
   const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
-  const physical = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-  // A final newline does not start another line.
-  if (physical.length > 0 && physical[physical.length - 1] === '' && text.endsWith('\n')) physical.pop();
+  const physical = physicalLines(text);
 
   let syntax: string | undefined;
   let escape: '\\' | '`' = '\\';
@@ -90,65 +143,68 @@ export function lexContainerfile(input: string, file: string): LexResult {
       syntax = value;
     }
   }
+  const escapeCode = escape.charCodeAt(0);
 
   const lines: LogicalLine[] = [];
   while (i < physical.length) {
     const raw = physical[i]!;
-    if (isCommentLine(raw) || isEmptyLine(raw)) {
+    if (isSkippable(raw)) {
       i++;
       continue;
     }
     const startLine = i + 1;
-    let joined = '';
-    const locs: Loc[] = [];
-    const append = (s: string, lineNo: number, fromCol: number): void => {
-      for (let k = 0; k < s.length; k++) locs.push({ line: lineNo, col: fromCol + k });
-      joined += s;
-    };
     const lead = leadingBlanks(raw);
-    let piece = raw.slice(lead);
-    let cont = continuationAt(piece, escape);
-    append(cont >= 0 ? piece.slice(0, cont) : piece, i + 1, lead + 1);
+    let cont = continuationAt(raw, escapeCode);
+    let joined = cont >= 0 ? raw.slice(lead, cont) : lead > 0 ? raw.slice(lead) : raw;
+    const pieces: number[] = [0, i + 1, lead + 1];
     let lastLine = i + 1;
-    let endLoc: Loc = { line: i + 1, col: raw.length + 1 };
+    let endLoc: Loc | undefined;
     i++;
     while (cont >= 0 && i < physical.length) {
       const next = physical[i]!;
       i++;
-      if (isCommentLine(next) || isEmptyLine(next)) continue;
-      cont = continuationAt(next, escape);
-      append(cont >= 0 ? next.slice(0, cont) : next, i, 1);
+      if (isSkippable(next)) continue;
+      cont = continuationAt(next, escapeCode);
+      pieces.push(joined.length, i, 1);
+      joined += cont >= 0 ? next.slice(0, cont) : next;
       lastLine = i;
       endLoc = { line: i, col: next.length + 1 };
     }
-    locs.push(endLoc);
+    endLoc ??= { line: startLine, col: raw.length + 1 };
 
-    const keyword = /^\S*/.exec(joined)![0].toLowerCase();
     const heredocs: Heredoc[] = [];
-    if (HEREDOC_INSTRUCTIONS.has(keyword) && !isExecForm(joined, keyword.length)) {
-      for (const marker of findHeredocMarkers(joined, locs)) {
-        let body = '';
-        let terminated = false;
-        while (i < physical.length) {
-          const bodyLine = physical[i]!;
-          i++;
-          const candidate = marker.stripTabs ? bodyLine.replace(/^\t+/, '') : bodyLine;
-          if (candidate === marker.delimiter) {
-            terminated = true;
-            break;
+    // a marker word contains '<<', so a line without it needs no further look
+    if (joined.includes('<<')) {
+      let kwStart = 0;
+      while (kwStart < joined.length && isWhitespaceCode(joined.charCodeAt(kwStart))) kwStart++;
+      let kwEnd = kwStart;
+      while (kwEnd < joined.length && !isWhitespaceCode(joined.charCodeAt(kwEnd))) kwEnd++;
+      if (opensHeredocs(joined.slice(kwStart, kwEnd)) && !isExecForm(joined, kwEnd)) {
+        const line = new LogicalLine(joined, startLine, lastLine, heredocs, pieces, endLoc);
+        for (const marker of findHeredocMarkers(line)) {
+          let body = '';
+          let terminated = false;
+          while (i < physical.length) {
+            const bodyLine = physical[i]!;
+            i++;
+            const candidate = marker.stripTabs && bodyLine.charCodeAt(0) === TAB ? bodyLine.replace(LEADING_TABS, '') : bodyLine;
+            if (candidate === marker.delimiter) {
+              terminated = true;
+              break;
+            }
+            body += candidate + '\n';
           }
-          body += candidate + '\n';
+          if (!terminated) {
+            throw containerfileError('containerfile/unterminated-heredoc',
+              `heredoc '${marker.delimiter}' is never terminated`, file, marker.loc,
+              `end the heredoc with a line containing exactly '${marker.delimiter}'`);
+          }
+          lastLine = i;
+          heredocs.push({ delimiter: marker.delimiter, quoted: marker.quoted, stripTabs: marker.stripTabs, loc: marker.loc, body });
         }
-        if (!terminated) {
-          throw containerfileError('containerfile/unterminated-heredoc',
-            `heredoc '${marker.delimiter}' is never terminated`, file, marker.loc,
-            `end the heredoc with a line containing exactly '${marker.delimiter}'`);
-        }
-        lastLine = i;
-        heredocs.push({ ...marker, body });
       }
     }
-    lines.push({ text: joined, locs, startLine, endLine: lastLine, heredocs });
+    lines.push(new LogicalLine(joined, startLine, lastLine, heredocs, pieces, endLoc));
   }
   return { directives: { syntax, escape }, lines };
 }
@@ -178,17 +234,18 @@ interface HeredocMarker {
  * quotes anywhere means the body is not expanded. Heredoc names are always lexed with
  * '\' as escape, whatever the escape directive says (as BuildKit does).
  */
-function findHeredocMarkers(line: string, locs: readonly Loc[]): HeredocMarker[] {
+function findHeredocMarkers(line: LogicalLine): HeredocMarker[] {
   const out: HeredocMarker[] = [];
-  for (const w of splitWordsAt(line, '\\')) {
+  for (const w of splitWordsAt(line.text, '\\')) {
+    if (!w.text.includes('<<')) continue;
     const m = HEREDOC_WORD.exec(w.text);
     if (!m || m[3] === '') continue;
     const rest = m[3]!;
     const delimiter = unquoteHeredocName(rest);
     if (delimiter === undefined || delimiter === '') continue;
-    const quoted = /['"]/.test(rest);
+    const quoted = HEREDOC_QUOTE.test(rest);
     const markerOffset = w.start + m[1]!.length;
-    out.push({ delimiter, quoted, stripTabs: m[2] === '-', loc: locs[markerOffset]! });
+    out.push({ delimiter, quoted, stripTabs: m[2] === '-', loc: line.locAt(markerOffset) });
   }
   return out;
 }
@@ -207,7 +264,7 @@ function unquoteHeredocName(rest: string): string | undefined {
       quote = ch;
     } else if (ch === '\\') {
       if (k + 1 < rest.length) out += rest[++k];
-    } else if (/\s/.test(ch)) {
+    } else if (isWhitespaceCode(ch.charCodeAt(0))) {
       return undefined;
     } else {
       out += ch;

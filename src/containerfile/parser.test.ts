@@ -80,3 +80,12 @@ test('directives: indented ones count, an empty value is a plain comment that en
   assert.equal(cf.directives.escape, '\\');
   assert.equal(cf.stages[0]!.instructions[0]!.endLine, 5);
 });
+
+test('blanks before the keyword of a line joined onto a lone continuation are skipped, as BuildKit does', () => {
+  const cf = parseContainerfile('FROM a\n\\\n\t run x\n', 'C');
+  const run = cf.stages[0]!.instructions[0] as RunInstruction;
+  assert.deepEqual([run.kind, run.loc, run.command], ['RUN', { line: 3, col: 3 }, { form: 'shell', script: 'x' }]);
+  assert.throws(() => parseContainerfile('FROM a\n\\\n  , [\n', 'C'), (e: unknown) =>
+    e instanceof StrataError && e.format().startsWith("C:3:3: unknown instruction ','"));
+  assert.equal(parseContainerfile('\u00a0FROM a\n', 'C').stages[0]!.from.image, 'a');
+});

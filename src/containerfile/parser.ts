@@ -20,12 +20,13 @@ import type {
   Loc,
   Stage,
 } from './types.js';
-import { extractFlags, splitOnWhitespaceAt, splitWordsAt, type PositionedWord } from './words.js';
+import { extractFlags, isWhitespaceCode, splitOnWhitespaceAt, splitWordsAt, type PositionedWord } from './words.js';
 
 export const INSTRUCTION_KEYWORDS: readonly InstructionKind[] = [
   'FROM', 'ARG', 'ENV', 'LABEL', 'RUN', 'COPY', 'ADD', 'WORKDIR', 'USER', 'ENTRYPOINT', 'CMD',
   'SHELL', 'EXPOSE', 'VOLUME', 'STOPSIGNAL', 'HEALTHCHECK', 'MAINTAINER',
 ];
+const KEYWORD_SET: ReadonlySet<string> = new Set(INSTRUCTION_KEYWORDS);
 
 type FlagType = 'string' | 'bool';
 
@@ -157,8 +158,7 @@ class LineParser {
   ) {}
 
   private at(offset: number): Loc {
-    const locs = this.line.locs;
-    return locs[Math.min(offset, locs.length - 1)]!;
+    return this.line.locAt(offset);
   }
 
   private fail(code: ContainerfileErrorCode, message: string, offset: number, hint: string): never {
@@ -169,28 +169,33 @@ class LineParser {
     this.line = line;
     this.lastAliasLoc = undefined;
     const text = line.text;
-    const kwMatch = /^\S+/.exec(text)!;
-    const word = kwMatch[0];
+    // The keyword is the first word; like BuildKit, blanks before it are skipped (a line
+    // joined onto a lone continuation can start with them).
+    let kwStart = 0;
+    while (kwStart < text.length && isWhitespaceCode(text.charCodeAt(kwStart))) kwStart++;
+    let kwEnd = kwStart;
+    while (kwEnd < text.length && !isWhitespaceCode(text.charCodeAt(kwEnd))) kwEnd++;
+    const word = text.slice(kwStart, kwEnd);
     const upper = word.toUpperCase();
     if (upper === 'ONBUILD') {
-      this.fail('containerfile/onbuild-unsupported', 'ONBUILD is not supported', 0,
+      this.fail('containerfile/onbuild-unsupported', 'ONBUILD is not supported', kwStart,
         'ONBUILD triggers run in a later, unknown build and break reproducibility; write the instructions into the Containerfiles that need them');
     }
-    if (!(INSTRUCTION_KEYWORDS as readonly string[]).includes(upper)) {
+    if (!KEYWORD_SET.has(upper)) {
       const near = nearestKeyword(word);
-      this.fail('containerfile/unknown-instruction', `unknown instruction '${word}'`, 0,
+      this.fail('containerfile/unknown-instruction', `unknown instruction '${word}'`, kwStart,
         (near ? `did you mean ${near}? ` : '') + `known instructions: ${INSTRUCTION_KEYWORDS.join(', ')}`);
     }
     const kind = upper as InstructionKind;
-    const { flags: rawFlags, rest } = extractFlags(text, word.length);
+    const { flags: rawFlags, rest } = extractFlags(text, kwEnd);
     const flags = this.checkFlags(kind, rawFlags);
     const args = text.slice(rest);
-    const base = { loc: this.at(0), endLine: line.endLine, flags };
+    const base = { loc: this.at(kwStart), endLine: line.endLine, flags };
     switch (kind) {
       case 'FROM': return this.parseFrom(base, args, rest);
       case 'ARG': return this.parseArg(base, args, rest);
-      case 'ENV': return { ...base, kind, pairs: this.parseKeyValues(kind, args, rest) };
-      case 'LABEL': return { ...base, kind, pairs: this.parseKeyValues(kind, args, rest) };
+      case 'ENV': return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, pairs: this.parseKeyValues(kind, args, rest) };
+      case 'LABEL': return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, pairs: this.parseKeyValues(kind, args, rest) };
       case 'RUN': {
         const command = this.commandForm(kind, args, rest);
         if (command.form === 'exec' && command.argv.length === 0) {
@@ -201,7 +206,7 @@ class LineParser {
           this.fail('containerfile/bad-flag-value', `--network=${network} is not a network mode`, flagOffset(this, flags, 'network'),
             'use --network=default, --network=none or --network=host');
         }
-        return { ...base, kind, command, network, heredocs: line.heredocs };
+        return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, command, network, heredocs: line.heredocs };
       }
       case 'COPY':
       case 'ADD': {
@@ -214,20 +219,20 @@ class LineParser {
         const dest = list[list.length - 1]!;
         const link = boolFlag(flags, 'link');
         if (kind === 'COPY') {
-          return { ...base, kind, from: flagValue(flags, 'from'), chown: flagValue(flags, 'chown'), chmod: flagValue(flags, 'chmod'),
+          return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, from: flagValue(flags, 'from'), chown: flagValue(flags, 'chown'), chmod: flagValue(flags, 'chmod'),
             link, sources, dest, heredocs: line.heredocs };
         }
-        return { ...base, kind, checksum: flagValue(flags, 'checksum'), chown: flagValue(flags, 'chown'), chmod: flagValue(flags, 'chmod'),
+        return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, checksum: flagValue(flags, 'checksum'), chown: flagValue(flags, 'chown'), chmod: flagValue(flags, 'chmod'),
           link, sources, dest, heredocs: line.heredocs };
       }
-      case 'WORKDIR': return { ...base, kind, path: this.single(kind, args, rest, 'a directory') };
-      case 'USER': return { ...base, kind, user: this.single(kind, args, rest, 'a user[:group]') };
-      case 'STOPSIGNAL': return { ...base, kind, signal: this.single(kind, args, rest, 'a signal name or number') };
-      case 'MAINTAINER': return { ...base, kind, name: this.single(kind, args, rest, 'a name') };
+      case 'WORKDIR': return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, path: this.single(kind, args, rest, 'a directory') };
+      case 'USER': return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, user: this.single(kind, args, rest, 'a user[:group]') };
+      case 'STOPSIGNAL': return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, signal: this.single(kind, args, rest, 'a signal name or number') };
+      case 'MAINTAINER': return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, name: this.single(kind, args, rest, 'a name') };
       case 'ENTRYPOINT':
       case 'CMD': {
         if (args.trim() === '') this.fail('containerfile/missing-argument', `${kind} needs a command`, rest, `write ${kind} ["prog", "arg"]`);
-        return { ...base, kind, command: this.commandForm(kind, args, rest) };
+        return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, command: this.commandForm(kind, args, rest) };
       }
       case 'SHELL': {
         const argv = parseJsonArray(args);
@@ -236,18 +241,18 @@ class LineParser {
             'write SHELL ["/bin/sh", "-c"] (a JSON array of strings with double quotes)');
         }
         if (argv.length === 0) this.fail('containerfile/missing-argument', 'SHELL needs at least one argument', rest, 'write SHELL ["/bin/sh", "-c"]');
-        return { ...base, kind, argv };
+        return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, argv };
       }
       case 'EXPOSE': {
         const ports = splitWordsAt(args, this.escape).map((w) => w.text);
         if (ports.length === 0) this.fail('containerfile/missing-argument', 'EXPOSE needs at least one port', rest, 'write EXPOSE <port>[/<proto>]...');
-        return { ...base, kind, ports };
+        return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, ports };
       }
       case 'VOLUME': {
         const paths = this.wordList(args);
         if (paths.length === 0) this.fail('containerfile/missing-argument', 'VOLUME needs at least one path', rest, 'write VOLUME /path or VOLUME ["/path"]');
         if (paths.some((p) => p.trim() === '')) this.fail('containerfile/missing-argument', 'VOLUME paths cannot be empty', rest, 'remove the empty path');
-        return { ...base, kind, paths };
+        return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind, paths };
       }
       case 'HEALTHCHECK': return this.parseHealthcheck(base, args, rest);
     }
@@ -301,7 +306,7 @@ class LineParser {
       this.fail('containerfile/too-many-arguments', 'FROM takes an image and optionally AS <name>', rest + bad.start,
         'write FROM [--platform=<p>] <image> [AS <name>]');
     }
-    return { ...base, kind: 'FROM', image: words[0]!.text, platform: flagValue(base.flags, 'platform'), alias };
+    return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind: 'FROM', image: words[0]!.text, platform: flagValue(base.flags, 'platform'), alias };
   }
 
   private parseArg(base: BaseFields, args: string, rest: number): ArgInstruction {
@@ -313,7 +318,7 @@ class LineParser {
       if (name === '') this.fail('containerfile/empty-key', 'ARG name is empty', rest + w.start, 'write ARG <name>=<default>');
       return { name, default: eq < 0 ? undefined : w.text.slice(eq + 1), loc: this.at(rest + w.start) };
     });
-    return { ...base, kind: 'ARG', args: out };
+    return { loc: base.loc, endLine: base.endLine, flags: base.flags, kind: 'ARG', args: out };
   }
 
   /** ENV/LABEL: `KEY name value` (old form, one pair) or `KEY n=v n2="v 2"...`. */
@@ -375,7 +380,7 @@ class LineParser {
       this.fail('containerfile/bad-flag-value', `--retries=${retries} is not a whole number`, flagOffset(this, f, 'retries'), 'write --retries=<n>');
     }
     const common = {
-      ...base, kind: 'HEALTHCHECK' as const,
+      loc: base.loc, endLine: base.endLine, flags: base.flags, kind: 'HEALTHCHECK' as const,
       interval: flagValue(f, 'interval'), timeout: flagValue(f, 'timeout'), startPeriod: flagValue(f, 'start-period'),
       startInterval: flagValue(f, 'start-interval'), retries,
     };
@@ -395,8 +400,7 @@ class LineParser {
 
   /** Offset of a flag in the current line (for error locations). */
   offsetOf(loc: Loc): number {
-    const i = this.line.locs.findIndex((l) => l.line === loc.line && l.col === loc.col);
-    return i < 0 ? 0 : i;
+    return this.line.offsetOf(loc);
   }
 }
 

@@ -12,62 +12,54 @@ export interface PositionedWord {
   readonly start: number;
 }
 
-function isSpace(ch: string): boolean {
-  return /\s/.test(ch);
+/** Exactly the characters of JavaScript's `\s` (what BuildKit's Go code treats as space for ASCII). */
+export function isWhitespaceCode(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+    c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
-/** Splits like BuildKit's parseWords, keeping the start offset of every word. */
+function isSpace(ch: string): boolean {
+  return isWhitespaceCode(ch.charCodeAt(0));
+}
+
+/**
+ * Splits like BuildKit's parseWords, keeping the start offset of every word. Quotes and
+ * escapes stay in the word, so every word is a slice of `text` (an escape char at the very
+ * end of the text is left out).
+ */
 export function splitWordsAt(text: string, escape: string = '\\'): PositionedWord[] {
   const words: PositionedWord[] = [];
-  let word = '';
-  let start = -1;
-  let quote: string | undefined;
-  let inWord = false;
-  const finish = (): void => {
-    if (inWord) words.push({ text: word, start });
-    word = '';
-    inWord = false;
-  };
-  for (let pos = 0; pos < text.length; pos++) {
-    const ch = text[pos]!;
-    if (quote === undefined) {
-      if (isSpace(ch)) {
-        finish();
-        continue;
-      }
-      if (!inWord) {
-        inWord = true;
-        start = pos;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        word += ch;
-        continue;
-      }
-      if (ch === escape) {
-        if (pos + 1 === text.length) continue;
-        word += ch + text[pos + 1];
+  const esc = escape.charCodeAt(0);
+  const n = text.length;
+  let pos = 0;
+  for (;;) {
+    while (pos < n && isWhitespaceCode(text.charCodeAt(pos))) pos++;
+    if (pos >= n) return words;
+    const start = pos;
+    let quote = 0;
+    let end = -1;
+    for (; pos < n; pos++) {
+      const c = text.charCodeAt(pos);
+      if (quote === 0) {
+        if (isWhitespaceCode(c)) break;
+        if (c === 39 || c === 34) quote = c;
+        else if (c === esc) pos++;
+      } else if (c === quote) {
+        quote = 0;
+      } else if (c === esc && quote !== 39) {
         pos++;
-        continue;
       }
-      word += ch;
-    } else {
-      if (ch === quote) {
-        quote = undefined;
-        word += ch;
-        continue;
-      }
-      if (ch === escape && quote !== "'") {
-        if (pos + 1 === text.length) continue;
-        word += ch + text[pos + 1];
-        pos++;
-        continue;
-      }
-      word += ch;
     }
+    // an escape char as the last character of the text is dropped
+    if (pos > n) {
+      end = n - 1;
+      pos = n;
+    } else {
+      end = pos;
+    }
+    words.push({ text: text.slice(start, end), start });
   }
-  finish();
-  return words;
 }
 
 /**
