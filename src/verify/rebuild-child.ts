@@ -67,7 +67,13 @@ async function main(requestFile: string): Promise<void> {
     const report = await buildTree(options);
     result = { ok: true, images: report.results.map((r) => ({ image: r.image, digest: r.digest })) };
   } catch (e) {
-    if (!(e instanceof StrataError)) throw e;
+    if (!(e instanceof StrataError)) {
+      // An internal error of the build: carry it back whole rather than die without a result.
+      const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      process.stderr.write(`rebuild: internal error: ${text}\n`);
+      writeFileSync(req.resultFile, JSON.stringify({ ok: false, error: { code: 'verify/rebuild-internal-error', message: `internal error in the rebuild: ${text.split('\n')[0]}`, hint: 'this is a bug in strata; the full stack is printed above', kind: 'build' } } satisfies RebuildResult));
+      return;
+    }
     const errors = 'errors' in e && Array.isArray((e as { errors: unknown }).errors) ? ((e as unknown as { errors: StrataError[] }).errors) : [e];
     const first = errors[0] ?? e;
     const message = errors.length > 1 ? `${first.message} (and ${errors.length - 1} more errors)` : first.message;

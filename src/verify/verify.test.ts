@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildTree } from '../build/build.js';
@@ -96,4 +96,29 @@ test('verify: usage and input errors', async () => {
   await assert.rejects(verifyTree({ tree, images: [], env: {} }), { code: 'verify/nothing-to-verify' });
   await assert.rejects(verifyTree({ tree, images: ['core-nope'], env: {} }), (e: { kind: string }) => e.kind === 'input');
   assert.equal(readFileSync(path.join(tree, 'digests', 'core.txt'), 'utf8'), digestsBefore);
+});
+
+test('verify: a stale recorded digest is compared with the store\'s current image; an unrecorded image fails', async () => {
+  const file = path.join(tree, 'digests', 'core.txt');
+  const lines = digestsBefore.trim().split('\n');
+  const stale = lines
+    .filter((l) => !l.endsWith(' core-busybox'))
+    .map((l) => (l.endsWith(' core-app') ? `${'0'.repeat(64)} core-app` : l));
+  writeFileSync(file, `${stale.join('\n')}\n`);
+  try {
+    const progress: string[] = [];
+    const r = await verifyTree({ tree, images: ['core-app'], env: {}, onProgress: (l) => progress.push(l) }).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${progress.join('\n')}`);
+    });
+    assert.equal(r.ok, false);
+    const app = r.images.find((i) => i.image === 'core-app')!;
+    assert.equal(app.status, 'mismatch');
+    assert.match(app.note!, /is not in the store; compared with the store's current core-app/);
+    assert.equal(app.comparison!.identical, true, 'the store holds exactly what was rebuilt: the digests file is stale');
+    const bb = r.images.find((i) => i.image === 'core-busybox')!;
+    assert.equal(bb.status, 'not-recorded');
+    assert.equal(bb.expected, undefined);
+  } finally {
+    writeFileSync(file, digestsBefore);
+  }
 });
