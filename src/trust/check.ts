@@ -3,6 +3,7 @@
  * verify each (OpenPGP first, payload only after), and evaluate the quorum.
  */
 import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import { StrataError } from '../errors.js';
 import { expectedRepositoryPath } from './docker-reference.js';
 import os from 'node:os';
@@ -46,10 +47,20 @@ export async function checkTree(options: CheckOptions): Promise<CheckReport> {
   const threshold = options.threshold ?? config.threshold;
   const maintainers = await readMaintainersFile(options.tree);
   const { keyring, missing } = await loadKeys(options.tree, maintainers, options.keyringFile);
-  const warnings = missing.map((f) => {
+  const warnings: string[] = missing.map((f) => {
     const k = maintainers.keys.find((x) => x.fingerprint === f)!;
     return `no public key for [keys.${k.handle}.${k.label}] ${f.toUpperCase()}: its signatures cannot count`;
   });
+  const handles = new Set(maintainers.keys.map((k) => k.handle));
+  if (threshold > handles.size) {
+    warnings.push(`threshold ${threshold} is more than the ${handles.size} maintainers with keys: no image can pass`);
+  }
+  if (options.signatures.kind === 'dir' && !(await isDirectory(options.signatures.dir))) {
+    throw new StrataError('trust/no-signatures-dir', `signatures directory '${options.signatures.display}' does not exist`, {
+      location: { file: options.signatures.display },
+      hint: 'pass the lookaside directory maintainers sign into (it holds <namespace>/<image>@sha256=<hex>/signature-N)',
+    });
+  }
   const all = await readAllDigests(options.tree);
   const selected = selectImages(all, options.images);
   const results = await checkDigests({
@@ -65,6 +76,14 @@ export async function checkTree(options: CheckOptions): Promise<CheckReport> {
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
   });
   return { ok: results.every((r) => r.ok), threshold, namespace: config.namespace, results, warnings };
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function selectImages(all: readonly DigestEntry[], images: readonly string[] | 'all'): DigestEntry[] {

@@ -83,6 +83,7 @@ test('usage and input errors: one line with a hint, exit 2, nothing on stdout', 
     [['check', '--signatures', 'signatures', '--threshold', '0', '--all'], /^check: --threshold must be an integer ≥ 1/],
     [['check', '--signatures', 'gopher://x', '--all'], /^--signatures 'gopher:\/\/x' uses a scheme strata cannot read — /],
     [['policy'], /^policy: --out DIR is required — /],
+    [['check', '--signatures', 'nowhere', '--all'], /^nowhere: signatures directory 'nowhere' does not exist — /],
   ];
   for (const [argv, want] of cases) {
     const io = bufferIO({}, root);
