@@ -3,6 +3,7 @@
 // written into temporary copies at test time: none is committed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,7 +15,7 @@ import { SourceCache } from '../source/cache.js';
 import { bytesSource, collectBytes, writeTarEntries } from '../tar/writer.js';
 import type { TarEntry } from '../tar/entry.js';
 import { loadPlan } from '../tree/load-plan.js';
-import { repoRoot, testdata } from '../testutil/paths.js';
+import { cliPath, repoRoot, testdata } from '../testutil/paths.js';
 import { auditTree } from './audit.js';
 
 interface JsonVerdict {
@@ -255,4 +256,13 @@ test('a [seed] whose source no longer decodes to its hash makes the seed package
   assert.equal(v.get('bootstrap-seed')!.bootstrapped, false);
   assert.match(v.get('bootstrap-seed')!.reasons[0]!, /seed\/package\.toml:\d+:\d+: the \[seed\] of bootstrap-seed cannot be used: seed seed\.hex0 decodes to sha256 \w+, not the declared/);
   assert.equal(v.get('core-tool')!.bootstrapped, false);
+});
+
+test('the compiled CLI: audit exits 0 on distribution/ and 1 on the dirty fixture, with relative paths', () => {
+  const ok = spawnSync(process.execPath, [cliPath, 'audit', '--tree', 'distribution'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, STRATA_CACHE: '' } });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /\nbootstrap-hex0 +yes +from seed bootstrap-hex0 \(hex0 source, \d+ bytes decoded, hash ok\)\n/);
+  const no = spawnSync(process.execPath, [cliPath, 'trace', '--tree', path.join('testdata', 'audit', 'dirty'), 'core-alpine'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(no.status, 1, no.stderr);
+  assert.match(no.stdout, /└─ testdata\/audit\/dirty\/packages\/core\/alpine\/Containerfile:1:1: FROM docker\.io\/library\/alpine:3\.19/);
 });
