@@ -219,3 +219,22 @@ test('a layer whose content does not match its diff_id is reported as damage, no
   await writeFile(blob, bytes);
   await assert.rejects(diffNamedImages('a', 'b', { storeDir: s3.root, cwd: dir }), { code: 'verify/corrupt-layer', kind: 'check' });
 });
+
+test('a zstd layer (compressed by the zstd tool) is read and compared like the others', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { MEDIA_TYPE_LAYER_ZSTD } = await import('../oci/types.js');
+  const { buildImageConfig } = await import('../oci/build.js');
+  const { sha256Digest } = await import('../digest/digest.js');
+  const s4 = await OciStore.open(path.join(dir, 'zstd'), { create: true });
+  await writeTestImage(s4, 'gz', [[file('f', 'one\n')]]);
+  const tar = await collectBytes(writeTar(prepareEntries([file('f', 'two\n')], { sourceDateEpoch: 1, parents: 'ignore' })));
+  const blob = execFileSync('zstd', ['-q', '-c', '--no-check'], { input: tar });
+  const ref = await s4.putBlob(new Uint8Array(blob));
+  const cfg = buildImageConfig({ platform: { os: 'linux', architecture: 'amd64' }, sourceDateEpoch: 1, diffIds: [sha256Digest(tar)], history: [{ created_by: 'test layer 0' }] });
+  await s4.writeImage('zst', cfg, [{ mediaType: MEDIA_TYPE_LAYER_ZSTD, digest: ref.digest, size: ref.size }]);
+  const c = await diffNamedImages('gz', 'zst', { storeDir: s4.root, cwd: dir });
+  const l0 = layer(c, 0);
+  assert.equal(l0.status, 'different');
+  assert.equal(l0.b!.mediaType, MEDIA_TYPE_LAYER_ZSTD);
+  assert.deepEqual(at(l0, 'f').textDiff?.lines, ['@@ -1,1 +1,1 @@', '-one', '+two']);
+});
