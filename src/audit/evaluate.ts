@@ -148,7 +148,7 @@ export function offendingContent(c: ContentClass, where: 'context' | 'source'): 
       return `a prebuilt ${c.format} file, not built here from source`;
     case 'binary':
       return where === 'context'
-        ? 'binary content (not UTF-8 text), not built here from source'
+        ? 'binary content (not text), not built here from source'
         : 'binary content that is neither text nor a tar archive, cannot be audited';
     case 'archive': {
       if (c.executableCount === 0) return undefined;

@@ -23,16 +23,17 @@ test('executableFormat: ELF and ar always; MZ, Mach-O, wasm only when not strong
   assert.equal(executableFormat(Uint8Array.from([0x7f, 0x45])), undefined, 'too short to be ELF');
 });
 
-test('TextCheck: UTF-8 split across chunks is text; NUL, bad UTF-8 and a cut sequence are not', () => {
-  const euro = enc.encode('price: €5\n');
+test('TextCheck: UTF-8 and Latin-1 text are text; NUL and control bytes are not', () => {
+  const euro = enc.encode('price: €5\tnet\r\n\x1b[1mbold\x1b[0m\f\n');
   const t = new TextCheck();
   for (const b of euro) t.push(Uint8Array.of(b));
   assert.equal(t.finish(), true);
   assert.equal(isText(enc.encode('#!/bin/sh\necho hi\n')), true);
   assert.equal(isText(new Uint8Array(0)), true);
+  assert.equal(isText(Uint8Array.from([0x41, 0xe9, 0x42, 0x0a])), true, 'a Latin-1 patch is text');
   assert.equal(isText(Uint8Array.from([0x41, 0x00, 0x42])), false);
-  assert.equal(isText(Uint8Array.from([0x41, 0xff, 0x42])), false);
-  assert.equal(isText(euro.subarray(0, euro.indexOf(0xe2) + 2)), false, 'an unfinished sequence at the end');
+  for (const c of [0x01, 0x07, 0x0e, 0x1a, 0x1f]) assert.equal(isText(Uint8Array.from([0x41, c, 0x42])), false, `0x${c.toString(16)}`);
+  assert.equal(isText(ELF_HEAD), false);
   const early = new TextCheck();
   early.push(Uint8Array.of(0));
   assert.equal(early.stillText, false);
@@ -107,7 +108,7 @@ test('offendingContent: text and clean archives pass; executables, binary data, 
   assert.equal(offendingContent({ kind: 'text' }, 'context'), undefined);
   assert.equal(offendingContent({ kind: 'archive', compression: 'gzip', members: 3, executables: [], executableCount: 0 }, 'source'), undefined);
   assert.match(offendingContent({ kind: 'executable', format: 'ELF' }, 'context')!, /prebuilt ELF file/);
-  assert.match(offendingContent({ kind: 'binary' }, 'context')!, /binary content/);
+  assert.match(offendingContent({ kind: 'binary' }, 'context')!, /binary content \(not text\)/);
   assert.match(offendingContent({ kind: 'binary' }, 'source')!, /neither text nor a tar archive/);
   const dirty = offendingContent({ kind: 'archive', compression: 'xz', members: 9, executables: [{ member: 'bin/cc', format: 'ELF' }], executableCount: 7 }, 'source')!;
   assert.match(dirty, /7 prebuilt executables: bin\/cc \(ELF\) and 6 more/);

@@ -46,7 +46,7 @@ export interface ImageInputs {
 
 /** What the content of a file (or a decompressed stream) is, for the audit's rule (ADR 0111). */
 export type ContentClass =
-  /** Valid UTF-8 without NUL bytes: readable source. */
+  /** No NUL or other control byte text never uses (ADR 0111): readable source. */
   | { readonly kind: 'text' }
   /** A known executable or object format (by magic bytes). */
   | { readonly kind: 'executable'; readonly format: string }
