@@ -32,8 +32,10 @@ import { ContextFs, listContext, virtualFromBytes, type VirtualFile } from './co
 import { UpperWriter } from './copy.js';
 import { updateDigestsFile } from './digests-file.js';
 import { LayeredFs } from './layered-fs.js';
+import { checkSeedFixpoint, seedKeyLocation } from './seed-fixpoint.js';
 import { DEFAULT_PATH, StageExecutor, type StageResult } from './stage.js';
-import { statePaths, type StatePaths } from './state.js';
+import { claimWorkDir, statePaths, type StatePaths } from './state.js';
+import { asDiskFull } from './disk-full.js';
 
 export interface BuildOptions {
   /** Tree root. */
@@ -89,6 +91,14 @@ export function packagePlatform(pkg: PackageDef, treePlatform: string): string {
 }
 
 export async function buildTree(o: BuildOptions): Promise<BuildReport> {
+  try {
+    return await buildTreeUnguarded(o);
+  } catch (e) {
+    throw asDiskFull(e, o.store ?? defaultStorePath(o.tree), 'the tree') ?? e;
+  }
+}
+
+async function buildTreeUnguarded(o: BuildOptions): Promise<BuildReport> {
   const env = o.env ?? {};
   const tree = loadTree(o.tree, { parse: parseContainerfile });
   const { plan, errors } = planTree(tree, {});
@@ -121,8 +131,9 @@ export async function buildTree(o: BuildOptions): Promise<BuildReport> {
   }
 
   const store = await OciStore.open(o.store ?? defaultStorePath(o.tree), { create: true });
-  const state = statePaths(store.root);
-  for (const d of [state.layers, state.cache, state.logs, state.work]) mkdirSync(d, { recursive: true });
+  const shared = statePaths(store.root);
+  for (const d of [shared.layers, shared.cache, shared.logs, shared.work]) mkdirSync(d, { recursive: true });
+  const state = claimWorkDir(shared);
 
   const jobs = Math.max(1, o.jobs ?? 2);
   let running = 0;
@@ -151,7 +162,8 @@ export async function buildTree(o: BuildOptions): Promise<BuildReport> {
         const r = await buildImage(tree, img, packages.get(img.packageId)!, store, state, cache, o);
         o.onEvent?.({ type: 'done', image: name, result: r });
         return r;
-      } catch (e) {
+      } catch (caught) {
+        const e = asDiskFull(caught, store.root, name) ?? caught;
         if (e instanceof StrataError) o.onEvent?.({ type: 'failed', image: name, error: e });
         throw e;
       } finally {
@@ -160,6 +172,7 @@ export async function buildTree(o: BuildOptions): Promise<BuildReport> {
     })());
   }
   const settled = await Promise.allSettled([...promises.values()]);
+  rmSync(state.work, { recursive: true, force: true });
   const failures: unknown[] = [];
   for (const s of settled) if (s.status === 'rejected' && !failures.includes(s.reason)) failures.push(s.reason);
   if (failures.length) {
@@ -182,12 +195,10 @@ async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store:
     const virtual: VirtualFile[] = [];
     for (const f of await fetchedFiles(pkg, cache)) virtual.push({ rel: `fetch/${f.file}`, abs: f.path, sha256: f.hash, size: 0 });
     let seedHash: string | undefined;
-    if (pkg.seed) {
-      const seed = await loadSeed(pkgDir, pkg.dir);
-      if (seed) {
-        virtual.push(virtualFromBytes(seed.spec.file, path.join(scratch, 'seed'), seed.bytes));
-        seedHash = seed.spec.hash;
-      }
+    const seed = pkg.seed ? await loadSeed(pkgDir, pkg.dir) : undefined;
+    if (seed) {
+      virtual.push(virtualFromBytes(seed.spec.file, path.join(scratch, 'seed'), seed.bytes));
+      seedHash = seed.spec.hash;
     }
     const context = new ContextFs(pkgDir, virtual);
 
@@ -240,6 +251,12 @@ async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store:
       ...(o.keepFailed ? { onRunFailed: async (lowers, upper) => (keptRoot = keepRoot(state, img.name, lowers, upper)) } : {}),
     });
     const result = await exec.stage(img.targetIndex);
+    if (seed) {
+      const tomlFile = path.join(pkg.dir, 'package.toml');
+      const where = seedKeyLocation(readFileSync(path.join(pkgDir, 'package.toml'), 'utf8'), tomlFile, 'fixpoint');
+      checkSeedFixpoint(new LayeredFs(result.dirs, `image ${img.name}`), img.name, seed.spec.fixpoint, seed.bytes, where);
+      writeFileSync(log, `seed fixpoint ${seed.spec.fixpoint}: identical to the seed (sha256 ${seed.spec.hash})\n`, { flag: 'a' });
+    }
     const desc = await storeImage(store, img.name, result, platform, epoch);
     const rec: CacheRecord = { image: img.name, descriptor: desc };
     const tmp = `${recordFile}.${process.pid}.tmp`;
