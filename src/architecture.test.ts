@@ -30,6 +30,8 @@ const RULES: readonly Rule[] = [
   { folder: 'build', builtins: NET, folders: ['registry', 'cli'] },
   { folder: 'trust', builtins: [], folders: ['sandbox', 'build', 'cli'] },
   { folder: 'registry', builtins: [], folders: ['sandbox', 'build', 'cli'] },
+  { folder: 'audit', builtins: NET, folders: ['sandbox', 'build', 'registry', 'store', 'cli'] },
+  { folder: 'verify', builtins: NET, folders: ['registry', 'cli'] },
   { folder: 'bootstrap', builtins: NET, folders: ['sandbox', 'build', 'registry', 'cli'] },
 ];
 
@@ -44,6 +46,13 @@ const PURE_FILES = [
   'bootstrap/m0.ts',
   'bootstrap/cursor.ts',
   'bootstrap/listing.ts',
+  // the audit's evaluation; only audit/scan.ts and audit/audit.ts read files
+  'audit/types.ts',
+  'audit/content.ts',
+  'audit/context.ts',
+  'audit/inputs.ts',
+  'audit/evaluate.ts',
+  'audit/render.ts',
 ];
 
 function sourceFiles(dir: string): string[] {
