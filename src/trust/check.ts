@@ -121,6 +121,8 @@ export interface CheckDigestsInput {
   readonly threads?: number;
 }
 
+const VERIFY_IN_FLIGHT_PER_THREAD = 4;
+
 /** Check a list of digests (results in the same order). */
 export async function checkDigests(input: CheckDigestsInput): Promise<QuorumResult[]> {
   // 1. fetch every image's signatures (I/O, a few images at a time)
@@ -134,17 +136,21 @@ export async function checkDigests(input: CheckDigestsInput): Promise<QuorumResu
   const threads = effectiveThreads(input.threads, total);
   const verifier = threads > 1 ? workerVerifier(input.keyring, input.date, threads) : localVerifier(input.keyring, input.date);
   try {
-    const evidence = await Promise.all(
-      fetched.map((list) =>
-        Promise.all(
-          list.map(async (f): Promise<SignatureEvidence> => {
-            if (f.bytes === undefined) return { source: f.source, fileSha256: undefined, verification: { ok: false, rejection: f.rejection! } };
-            const fileSha256 = createHash('sha256').update(f.bytes).digest('hex');
-            return { source: f.source, fileSha256, verification: await verifier.verify(f.bytes) };
-          }),
-        ),
-      ),
-    );
+    // A bounded number in flight: thousands of concurrent openpgp.js verifications cost
+    // more CPU (allocation, GC) than a few at a time; workers get enough to stay busy.
+    const flat = fetched.flatMap((list, image) => list.map((f, k) => ({ f, image, k })));
+    const evidence: SignatureEvidence[][] = fetched.map((list) => new Array<SignatureEvidence>(list.length));
+    await forEachLimited(flat.length, threads * VERIFY_IN_FLIGHT_PER_THREAD, async (i) => {
+      const { f, image, k } = flat[i]!;
+      evidence[image]![k] =
+        f.bytes === undefined
+          ? { source: f.source, fileSha256: undefined, verification: { ok: false, rejection: f.rejection! } }
+          : {
+              source: f.source,
+              fileSha256: createHash('sha256').update(f.bytes).digest('hex'),
+              verification: await verifier.verify(f.bytes),
+            };
+    });
     // 3. count, purely
     return input.entries.map((entry, i) =>
       evaluateQuorum({
