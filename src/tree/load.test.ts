@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadTree } from './load.js';
@@ -213,4 +213,39 @@ test('loadTree with keepGoing collects one error per broken package and loads th
   const tree = loadTree(testdata('trees', 'keep-going'), { keepGoing: true, parse: parseContainerfile });
   assert.deepEqual(tree.errors.map((e) => e.code), ['tree/unknown-key', 'tree/missing-package-toml']);
   assert.deepEqual(tree.packages.map((p) => p.id), ['core-busybox', 'core-make', 'user-app', 'user-tool', 'user-x', 'user-y']);
+});
+
+test('a package directory missing one of its files is reported by name; symlinks to files count as files', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'strata-tree-'));
+  const pkg = (name: string): string => {
+    const dir = path.join(root, 'packages', 'core', name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  };
+  const toml = (name: string): string => `[package]\nname = "${name}"\nversion = "1"\n`;
+  try {
+    writeFileSync(path.join(pkg('nocf'), 'package.toml'), toml('nocf'));
+    mkdirSync(path.join(pkg('cfdir'), 'Containerfile'));
+    writeFileSync(path.join(pkg('cfdir'), 'package.toml'), toml('cfdir'));
+    writeFileSync(path.join(pkg('notoml'), 'Containerfile'), 'FROM scratch\n');
+    writeFileSync(path.join(root, 'real.toml'), toml('linked'));
+    writeFileSync(path.join(root, 'real.cf'), 'FROM scratch\n');
+    symlinkSync(path.join(root, 'real.toml'), path.join(pkg('linked'), 'package.toml'));
+    symlinkSync(path.join(root, 'real.cf'), path.join(pkg('linked'), 'Containerfile'));
+    symlinkSync(path.join(root, 'missing'), path.join(pkg('dangling'), 'Containerfile'));
+    writeFileSync(path.join(pkg('dangling'), 'package.toml'), toml('dangling'));
+    for (const parse of [parseContainerfile, false] as const) {
+      const tree = loadTree(root, { keepGoing: true, parse });
+      assert.deepEqual(tree.packages.map((p) => p.id), ['core-linked']);
+      assert.equal(tree.packages[0]!.containerfile?.stages.length, parse ? 1 : undefined);
+      assert.deepEqual(tree.errors.map((e) => `${e.code} ${path.basename(e.location!.file!)}`), [
+        'tree/missing-containerfile cfdir',
+        'tree/missing-containerfile dangling',
+        'tree/missing-containerfile nocf',
+        'tree/missing-package-toml notoml',
+      ]);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

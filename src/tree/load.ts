@@ -45,8 +45,7 @@ interface TomlDoc {
   readonly positions: TomlPositions;
 }
 
-function readToml(file: string): TomlDoc {
-  const text = readFileSync(file, 'utf8');
+function readToml(file: string, text: string = readFileSync(file, 'utf8')): TomlDoc {
   let data: Record<string, unknown>;
   try {
     data = parseToml(text) as Record<string, unknown>;
@@ -214,6 +213,8 @@ interface RawPackage {
   readonly dir: string;
   readonly doc: TomlDoc;
   readonly containerfilePath: string;
+  /** The Containerfile's text when it was read together with package.toml. */
+  readonly containerfileText: string | undefined;
   readonly version: string | undefined;
   readonly versionFrom: string | undefined;
   readonly description: string | undefined;
@@ -235,8 +236,16 @@ interface RawSource {
   readonly gitSha: string | undefined;
 }
 
-function readPackageToml(stage: string, name: string, dir: string, packageFile: string, containerfilePath: string): RawPackage {
-  const doc = readToml(packageFile);
+function readPackageToml(
+  stage: string,
+  name: string,
+  dir: string,
+  packageFile: string,
+  tomlText: string,
+  containerfilePath: string,
+  containerfileText: string | undefined,
+): RawPackage {
+  const doc = readToml(packageFile, tomlText);
   const d = doc.data;
   checkKeys(doc, d, '', TOP_KEYS);
   const pkg = d['package'];
@@ -343,6 +352,7 @@ function readPackageToml(stage: string, name: string, dir: string, packageFile: 
     dir,
     doc,
     containerfilePath,
+    containerfileText,
     version,
     versionFrom,
     description: optString(doc, pkg, 'package', 'description'),
@@ -454,6 +464,33 @@ function isFile(p: string): boolean {
   }
 }
 
+/**
+ * Throws `tree/missing-package-toml` or `tree/missing-containerfile` when the package
+ * directory lacks one of its two files (a symlink to a file counts as a file).
+ */
+function checkPackageFiles(dir: string, id: string, name: string, packageFile: string, containerfilePath: string): void {
+  const entries = new Set(
+    readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile() || (e.isSymbolicLink() && isFile(path.join(dir, e.name))))
+      .map((e) => e.name),
+  );
+  const hasToml = entries.has('package.toml');
+  const hasCf = entries.has('Containerfile');
+  if (!hasToml) {
+    throw new StrataError(
+      'tree/missing-package-toml',
+      `package ${id} has ${hasCf ? 'a Containerfile but ' : ''}no package.toml`,
+      { location: { file: dir }, hint: `add ${packageFile} with [package] name = "${name}" and a version` },
+    );
+  }
+  if (!hasCf) {
+    throw new StrataError('tree/missing-containerfile', `package ${id} has a package.toml but no Containerfile`, {
+      location: { file: dir },
+      hint: `add ${containerfilePath}`,
+    });
+  }
+}
+
 /** Load and validate a whole tree. See the module comment for error handling. */
 export function loadTree(root: string, opts: LoadTreeOptions): Tree {
   const keepGoing = opts.keepGoing ?? false;
@@ -491,27 +528,19 @@ export function loadTree(root: string, opts: LoadTreeOptions): Tree {
             hint: 'use lower-case letters, digits, ".", "_" and "-" in stage and package directory names',
           });
         }
-        const entries = new Set(
-          readdirSync(dir, { withFileTypes: true })
-            .filter((e) => e.isFile() || (e.isSymbolicLink() && isFile(path.join(dir, e.name))))
-            .map((e) => e.name),
-        );
-        const hasToml = entries.has('package.toml');
-        const hasCf = entries.has('Containerfile');
-        if (!hasToml) {
-          throw new StrataError(
-            'tree/missing-package-toml',
-            `package ${id} has ${hasCf ? 'a Containerfile but ' : ''}no package.toml`,
-            { location: { file: dir }, hint: `add ${packageFile} with [package] name = "${name}" and a version` },
-          );
+        // Read both files straight away (the common case needs no directory listing); only
+        // when a read fails, list the directory to say which file is missing.
+        let tomlText: string;
+        let containerfileText: string | undefined;
+        try {
+          tomlText = readFileSync(packageFile, 'utf8');
+          if (opts.parse) containerfileText = readFileSync(containerfilePath, 'utf8');
+          else if (!isFile(containerfilePath)) checkPackageFiles(dir, id, name, packageFile, containerfilePath);
+        } catch (e) {
+          checkPackageFiles(dir, id, name, packageFile, containerfilePath);
+          throw e;
         }
-        if (!hasCf) {
-          throw new StrataError('tree/missing-containerfile', `package ${id} has a package.toml but no Containerfile`, {
-            location: { file: dir },
-            hint: `add ${containerfilePath}`,
-          });
-        }
-        raws.set(id, readPackageToml(stage, name, dir, packageFile, containerfilePath));
+        raws.set(id, readPackageToml(stage, name, dir, packageFile, tomlText, containerfilePath, containerfileText));
       } catch (e) {
         failed.add(id);
         fail(e);
@@ -556,7 +585,7 @@ export function loadTree(root: string, opts: LoadTreeOptions): Tree {
       const sources = expandSources(raw, version);
       let containerfile: Containerfile | undefined;
       if (opts.parse) {
-        containerfile = opts.parse(readFileSync(raw.containerfilePath, 'utf8'), raw.containerfilePath);
+        containerfile = opts.parse(raw.containerfileText ?? readFileSync(raw.containerfilePath, 'utf8'), raw.containerfilePath);
       }
       packages.push({
         stage: raw.stage,

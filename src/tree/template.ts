@@ -90,19 +90,22 @@ export interface BuildArgSource {
  */
 export function buildArgs(version: string, sources: readonly BuildArgSource[]): Record<string, string> {
   const f = versionForms(version);
-  const args: Record<string, string> = {
-    VERSION: f.version,
-    VERSION_UNDER: f.version_under,
-    VERSION_DASH: f.version_dash,
-    VERSION_MAJOR: f.version_major,
-    VERSION_MAJOR_MINOR: f.version_major_minor,
-    VERSION_STRIP_SUFFIX: f.version_strip_suffix,
-  };
+  const entries: [string, string][] = [
+    ['VERSION', f.version],
+    ['VERSION_UNDER', f.version_under],
+    ['VERSION_DASH', f.version_dash],
+    ['VERSION_MAJOR', f.version_major],
+    ['VERSION_MAJOR_MINOR', f.version_major_minor],
+    ['VERSION_STRIP_SUFFIX', f.version_strip_suffix],
+  ];
   for (const s of sources) {
     const id = argId(s.id);
-    args[`${id}_VERSION`] = s.version;
-    args[`${id}_SOURCE`] = s.file;
-    if (s.gitSha !== undefined) args[`${id}_GIT_SHA`] = s.gitSha;
+    entries.push([`${id}_VERSION`, s.version], [`${id}_SOURCE`, s.file]);
+    if (s.gitSha !== undefined) entries.push([`${id}_GIT_SHA`, s.gitSha]);
   }
-  return Object.fromEntries(Object.entries(args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  // one object, keys inserted in sorted order (the sort is stable: a later duplicate wins)
+  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const args: Record<string, string> = {};
+  for (const [k, v] of entries) args[k] = v;
+  return args;
 }
