@@ -102,7 +102,7 @@ test('normalizeEntryPath: ./, leading and trailing slashes, root', () => {
 });
 
 const host: HostFacts = {
-  treeDir: '/t', rebuildTreeDir: '/tmp/x/longer/tree', env: { LANG: 'C.UTF-8' }, umask: 0o022, cpus: [0, 1, 2, 3], jobs: 2, faketime: true, taskset: true, readdirHook: false,
+  treeDir: '/t', rebuildTreeDir: '/tmp/x/longer/tree', env: { LANG: 'C.UTF-8' }, umask: 0o022, cpus: [0, 1, 2, 3], jobs: 2, faketime: true, taskset: true, readdirHook: false, copyListing: 'creation',
 };
 
 test('variationPlan --vary: every variation changes, the setup carries it', () => {
@@ -131,6 +131,22 @@ test('variationPlan: what the host cannot vary is said, not faked; no --vary cha
   const plain = variationPlan(host, false);
   assert.deepEqual(plain.setup, { env: {}, umask: 0o022, jobs: 2, argvPrefix: [], reverseCopyOrder: false, readdirReverse: false });
   assert.deepEqual(plain.variations.filter((v) => v.applied).map((v) => v.name), ['build-dir']);
+});
+
+test('variationPlan: the context order is reversed through the copy only where the file system allows it', () => {
+  const order = (copyListing: HostFacts['copyListing'], readdirHook = false) => {
+    const p = variationPlan({ ...host, copyListing, readdirHook }, true);
+    return { v: p.variations.find((x) => x.name === 'context-order')!, setup: p.setup };
+  };
+  assert.equal(order('creation').setup.reverseCopyOrder, true);
+  assert.equal(order('reverse-creation').setup.reverseCopyOrder, false);
+  assert.match(order('reverse-creation').v.rebuild, /tmpfs/);
+  const hashed = order('hashed');
+  assert.equal(hashed.v.applied, false);
+  assert.match(hashed.v.rebuild, /not varied: .* by hash/);
+  const hooked = order('hashed', true);
+  assert.equal(hooked.v.applied, true);
+  assert.equal(hooked.setup.readdirReverse, true);
 });
 
 test('cpuList: ranges', () => {

@@ -22,6 +22,11 @@ export interface HostFacts {
   readonly taskset: boolean;
   /** The build core offers a reversed-readdir hook. */
   readonly readdirHook: boolean;
+  /**
+   * How the file system holding the rebuild's tree copy lists a directory: in creation
+   * order, in reverse creation order (tmpfs), or by hash (ext4), which no copy order changes.
+   */
+  readonly copyListing: 'creation' | 'reverse-creation' | 'hashed';
 }
 
 export interface Variation {
@@ -114,14 +119,7 @@ export function variationPlan(host: HostFacts, vary: boolean): VariationPlan {
           : "real clock, later than the reference build (not shifted: install Debian's faketime)",
       applied: vary && host.faketime,
     },
-    {
-      name: 'context-order',
-      reference: 'tree as checked out, directories listed in the order the file system returns',
-      rebuild: !vary
-        ? 'tree copied in name order'
-        : `tree copied in reverse name order${host.readdirHook ? ', directories listed in reverse by the build core' : ' (the build core has no readdir hook: only the copy order differs)'}`,
-      applied: vary,
-    },
+    contextOrder(host, vary),
   ];
   const setup: RebuildSetup = vary
     ? {
@@ -129,9 +127,27 @@ export function variationPlan(host: HostFacts, vary: boolean): VariationPlan {
         umask,
         jobs,
         argvPrefix: [...(canPin ? ['taskset', '-c', cpuList(pinned)] : []), ...(host.faketime ? ['faketime', '-f', CLOCK_SHIFT] : [])],
-        reverseCopyOrder: true,
+        reverseCopyOrder: host.copyListing !== 'reverse-creation',
         readdirReverse: host.readdirHook,
       }
     : { env: {}, umask: host.umask, jobs: host.jobs, argvPrefix: [], reverseCopyOrder: false, readdirReverse: false };
   return { vary, variations, setup };
+}
+
+function contextOrder(host: HostFacts, vary: boolean): Variation {
+  const reference = 'tree as checked out, directories listed in the order its file system returns';
+  if (!vary) return { name: 'context-order', reference, rebuild: 'tree copy, directories listed in the order its file system returns', applied: false };
+  const hook = host.readdirHook ? '; the build core lists directories in reverse' : '';
+  if (host.copyListing === 'hashed') {
+    return {
+      name: 'context-order',
+      reference,
+      rebuild: host.readdirHook
+        ? `directories listed in reverse by the build core (the copy's file system orders entries by hash)`
+        : "not varied: the copy's file system orders entries by hash and the build core has no readdir hook",
+      applied: host.readdirHook,
+    };
+  }
+  const how = host.copyListing === 'creation' ? 'created in reverse name order on a file system that lists in creation order' : 'created in name order on a file system that lists newest first (tmpfs)';
+  return { name: 'context-order', reference, rebuild: `tree copy whose raw directory order is reverse name order (${how}; node's fs.readdir sorts names, fs.opendir sees the raw order)${hook}`, applied: true };
 }

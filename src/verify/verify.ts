@@ -7,7 +7,7 @@
  * normal store (when it is there).
  */
 import { spawn } from 'node:child_process';
-import { access, chmod, copyFile, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, chmod, copyFile, lstat, mkdir, mkdtemp, opendir, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -140,6 +140,60 @@ export async function copyTree(from: string, to: string, opts: { readonly revers
   await walk('');
 }
 
+/** How a file system lists a directory (raw readdir order) relative to the order its entries were created. */
+export async function probeListingOrder(dir: string): Promise<HostFacts['copyListing']> {
+  const probe = await mkdtemp(path.join(dir, 'strata-verify-probe-'));
+  try {
+    for (const n of ['a', 'b', 'c', 'd']) await writeFile(path.join(probe, n), '');
+    // fs.readdir sorts (libuv's scandir does); opendir gives the file system's raw order.
+    let got = '';
+    for await (const e of await opendir(probe)) got += e.name;
+    return got === 'abcd' ? 'creation' : got === 'dcba' ? 'reverse-creation' : 'hashed';
+  } finally {
+    await rm(probe, { recursive: true, force: true });
+  }
+}
+
+/** Total bytes of regular files under `dir`, stopping once past `limit`. */
+async function treeBytes(dir: string, limit: number): Promise<number> {
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (total > limit) return;
+      if (e.isDirectory()) {
+        if (d === dir && (e.name === '.strata' || e.name === '.git')) continue;
+        await walk(path.join(d, e.name));
+      } else if (e.isFile()) total += (await lstat(path.join(d, e.name))).size;
+    }
+  };
+  await walk(dir);
+  return total;
+}
+
+/** Largest tree copied to /dev/shm to get a controllable listing order. */
+const SHM_TREE_LIMIT = 256 * 1024 * 1024;
+
+/**
+ * Where the tree copy goes: the temp dir, or under --vary the first of the temp dir and
+ * /dev/shm whose listing order follows creation order (so the copy can reverse it).
+ */
+async function chooseCopyPlace(tree: string, vary: boolean): Promise<{ dir: string; listing: HostFacts['copyListing'] }> {
+  const tmp = os.tmpdir();
+  const tmpListing = await probeListingOrder(tmp);
+  if (!vary || tmpListing !== 'hashed') return { dir: tmp, listing: tmpListing };
+  const shm = '/dev/shm';
+  try {
+    await access(shm, fsConstants.W_OK);
+    if ((await treeBytes(tree, SHM_TREE_LIMIT)) <= SHM_TREE_LIMIT) {
+      const l = await probeListingOrder(shm);
+      if (l !== 'hashed') return { dir: shm, listing: l };
+    }
+  } catch {
+    // no usable /dev/shm
+  }
+  return { dir: tmp, listing: tmpListing };
+}
+
 async function runRebuild(plan: VariationPlan, req: RebuildRequest, requestFile: string, onProgress: ((l: string) => void) | undefined): Promise<RebuildResult> {
   await writeFile(requestFile, JSON.stringify(req));
   const child = fileURLToPath(new URL('./rebuild-child.js', import.meta.url));
@@ -203,9 +257,11 @@ export async function verifyTree(o: VerifyOptions): Promise<VerifyReport> {
   const recorded = await readRecordedDigests(tree);
   const storeDir = path.resolve(o.store ?? defaultStorePath(tree));
   const jobs = o.jobs ?? 2;
+  const place = await chooseCopyPlace(tree, o.vary ?? false);
   const base = await mkdtemp(path.join(os.tmpdir(), 'strata-verify-'));
+  const copyBase = place.dir === os.tmpdir() ? base : await mkdtemp(path.join(place.dir, 'strata-verify-'));
   try {
-    const rebuildTree = o.vary ? path.join(base, LONG_DIR, 'tree') : path.join(base, 'tree');
+    const rebuildTree = o.vary ? path.join(copyBase, LONG_DIR, 'tree') : path.join(copyBase, 'tree');
     const host: HostFacts = {
       treeDir: tree,
       rebuildTreeDir: rebuildTree,
@@ -216,6 +272,7 @@ export async function verifyTree(o: VerifyOptions): Promise<VerifyReport> {
       faketime: await onPath('faketime', env),
       taskset: await onPath('taskset', env),
       readdirHook: false,
+      copyListing: place.listing,
     };
     const plan = variationPlan(host, o.vary ?? false);
     await copyTree(tree, rebuildTree, { reverse: plan.setup.reverseCopyOrder, umask: o.vary ? plan.setup.umask : 0 });
@@ -249,5 +306,6 @@ export async function verifyTree(o: VerifyOptions): Promise<VerifyReport> {
     return { ok: images.every((i) => i.status === 'reproduced'), vary: plan.vary, images, variations: plan.variations };
   } finally {
     await rm(base, { recursive: true, force: true });
+    if (copyBase !== base) await rm(copyBase, { recursive: true, force: true });
   }
 }
