@@ -32,4 +32,5 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   publish: { summary: 'push images that reach the maintainer quorum, with tags and lookaside signatures', load: () => import('./commands/publish.js') },
   push: { summary: 'push images without the quorum check (needs --no-quorum)', load: () => import('./commands/push.js') },
   pull: { summary: 'pull an image into the store only if a quorum of maintainers signed its digest', load: () => import('./commands/pull.js') },
+  status: { summary: 'one row per image: digest, size, bootstrapped, signers', load: () => import('./commands/status.js') },
 };

@@ -1,0 +1,49 @@
+/**
+ * `strata status`: one table of every image of the tree — recorded digest, whether the
+ * store holds it and its size, bootstrapped or not, and (with --signatures) who signed it.
+ */
+import path from 'node:path';
+import { EXIT_CHECK_FAILED, EXIT_OK } from '../../errors.js';
+import { defaultCacheDir } from '../../source/cache.js';
+import { defaultStorePath } from '../../store/paths.js';
+import { statusJson, statusTable, treeStatus } from '../../status/status.js';
+import { parseLookasideBase } from '../../trust/lookaside.js';
+import { boolOpt, intOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import type { CliIO } from '../io.js';
+
+export const spec: CommandSpec = {
+  name: 'status',
+  summary: 'one row per image: digest, size in the store, bootstrapped, signers',
+  usage: 'strata status [--tree DIR] [--store DIR] [--cache DIR] [--signatures DIR|URL [--threshold M]] [--json]',
+  options: {
+    tree: TREE_OPTION,
+    store: STORE_OPTION,
+    cache: { type: 'string', valueName: 'DIR', description: 'the source cache (default: $STRATA_CACHE, else <tree>/.strata/sources)' },
+    signatures: { type: 'string', valueName: 'DIR|URL', description: 'also check the quorum against these lookaside signatures' },
+    threshold: { type: 'string', valueName: 'M', description: "signers needed (default: strata.toml's threshold)" },
+    json: JSON_OPTION,
+  },
+  details: `
+The digests come from digests/*.txt. An image is ok when the store holds exactly that
+digest, it is bootstrapped (see 'strata audit'), and — with --signatures — at least M
+distinct maintainers signed it (see 'strata check'). Exit 0 when every image is ok, else 1.`,
+};
+
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  const p = parseCommand(spec, argv, io.out);
+  if (!p) return EXIT_OK;
+  const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
+  const store = path.resolve(io.cwd, stringOpt(p, 'store') ?? defaultStorePath(tree));
+  const signatures = stringOpt(p, 'signatures');
+  const threshold = intOpt(p, 'threshold', 'status');
+  const rows = await treeStatus({
+    tree,
+    store,
+    cacheDir: defaultCacheDir(tree, stringOpt(p, 'cache'), io.env),
+    ...(signatures !== undefined ? { signatures: parseLookasideBase(signatures, io.cwd) } : {}),
+    ...(threshold !== undefined ? { threshold } : {}),
+  });
+  if (boolOpt(p, 'json')) io.out(`${JSON.stringify(statusJson(rows), null, 2)}\n`);
+  else io.out(statusTable(rows));
+  return rows.every((r) => r.ok) ? EXIT_OK : EXIT_CHECK_FAILED;
+}
