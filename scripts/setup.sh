@@ -22,6 +22,7 @@ APT_PACKAGES=(
   ca-certificates
   openssl
   apache2-utils
+  faketime
   git
   # the native addon (xattrs, whiteouts) and the static strata-exec helper: node-gyp needs these
   python3
