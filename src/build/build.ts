@@ -133,7 +133,7 @@ async function buildTreeUnguarded(o: BuildOptions): Promise<BuildReport> {
   const store = await OciStore.open(o.store ?? defaultStorePath(o.tree), { create: true });
   const shared = statePaths(store.root);
   for (const d of [shared.layers, shared.cache, shared.logs, shared.work]) mkdirSync(d, { recursive: true });
-  const state = claimWorkDir(shared);
+  const state = await claimWorkDir(shared);
 
   const jobs = Math.max(1, o.jobs ?? 2);
   let running = 0;

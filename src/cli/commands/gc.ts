@@ -3,11 +3,12 @@ import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, parseCommand, 
 import type { CliIO } from '../io.js';
 import { StrataError } from '../../errors.js';
 import { gcStore } from '../../store/gc.js';
+import { statePaths } from '../../build/state.js';
 import { storeDir } from './fsck.js';
 
 export const spec: CommandSpec = {
   name: 'gc',
-  summary: 'remove unreferenced blobs and temporary leftovers from the store',
+  summary: 'remove unreferenced blobs, unused extracted layers and leftovers of interrupted builds from the store',
   usage: 'strata gc [--tree DIR] [--store DIR] [--grace SECONDS] [--dry-run] [--json]',
   options: {
     tree: TREE_OPTION,
@@ -23,11 +24,13 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   if (!p) return 0;
   if (p.positionals.length) throw new StrataError('cli/usage', `gc: unexpected argument '${p.positionals[0]}'`, { hint: "run 'strata gc --help'" });
   const grace = intOpt(p, 'grace', 'gc', 0);
-  const report = await gcStore(storeDir(p, io), { ...(grace !== undefined ? { graceSeconds: grace } : {}), dryRun: boolOpt(p, 'dry-run') });
+  const dir = storeDir(p, io);
+  const report = await gcStore(dir, { ...(grace !== undefined ? { graceSeconds: grace } : {}), dryRun: boolOpt(p, 'dry-run'), state: statePaths(dir) });
   if (boolOpt(p, 'json')) io.out(`${JSON.stringify(report)}\n`);
   else {
     const verb = report.dryRun ? 'would remove' : 'removed';
     io.out(`${verb} ${report.removedBlobs.length} blobs (${report.removedBytes} bytes) and ${report.removedTemps.length} temporary files; kept ${report.keptYoung} recent unreferenced blobs\n`);
+    io.out(`${verb} ${report.removedLayers.length} unused extracted layers and ${report.removedScratch.length} leftovers of interrupted builds${report.activeBuilds.length ? `; extracted layers kept for running builds (pid ${report.activeBuilds.join(', ')})` : ''}\n`);
   }
   return 0;
 }
