@@ -97,3 +97,39 @@ test('signPayload refuses nothing valid and readPrivateKey wants the passphrase'
   const unlocked = await readPrivateKey(bytes, 'bob.key', 'pw');
   assert.equal(await code(await signPayload(payload, unlocked)), 'ok');
 });
+
+test('the fast path applies to strata-made messages and agrees with the full path on every case', async () => {
+  const { splitSimpleSignedMessage } = await import('./signed-message-framing.js');
+  const good = await signRaw(payload, alice);
+  const bySub = await signRaw(payload, alice, { subkeyID: alice.subkeys[1]!.getKeyID().toHex() });
+  const rsaLike = await signRaw(payload, bob);
+  assert.ok(splitSimpleSignedMessage(good), 'openpgp.js output has the simple shape');
+  assert.ok(splitSimpleSignedMessage(bySub));
+  const tampered = new Uint8Array(good);
+  tampered[Buffer.from(good).indexOf(Buffer.from('critical'))] = 0x43;
+  // the one-pass packet claims bob's key id while the signature is alice's
+  const swapped = new Uint8Array(good);
+  const parts = splitSimpleSignedMessage(good)!;
+  const opsAt = Buffer.from(good).indexOf(Buffer.from(parts.onePass));
+  swapped.set(Buffer.from(bob.getKeyID().toHex(), 'hex'), opsAt + 4);
+  const truncated = good.slice(0, good.length - 5);
+  const unknownRing = new Keyring([bob.toPublic()]);
+  const date = new Date();
+  for (const [name, bytes, ring] of [
+    ['good', good, keyring],
+    ['subkey', bySub, keyring],
+    ['bob', rsaLike, keyring],
+    ['tampered', tampered, keyring],
+    ['ops-mismatch', swapped, keyring],
+    ['truncated', truncated, keyring],
+    ['unknown', good, unknownRing],
+  ] as const) {
+    const fast = await verifySignedMessage(bytes, ring, date);
+    const full = await verifySignedMessage(bytes, ring, date, { fastPath: false });
+    assert.deepEqual(
+      fast.ok ? { ok: true, f: fast.primaryFingerprint, d: [...fast.literalData] } : fast.rejection.code,
+      full.ok ? { ok: true, f: full.primaryFingerprint, d: [...full.literalData] } : full.rejection.code,
+      name,
+    );
+  }
+});

@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import * as openpgp from 'openpgp';
 import { StrataError } from '../errors.js';
 import { reject, type Rejection } from './reasons.js';
+import { onePassKeyIdHex, splitSimpleSignedMessage } from './signed-message-framing.js';
 
 /** Largest signature file read at all. Real ones are under 1 KiB (RSA 4096: ~600 bytes). */
 export const MAX_SIGNATURE_BYTES = 64 * 1024;
@@ -130,13 +131,25 @@ const ENCRYPTED_TAGS = new Set<number>([
   openpgp.enums.packet.aeadEncryptedData,
 ]);
 
+export interface VerifyOptions {
+  /**
+   * Try the cheap path first for the common uncompressed shape (default true). It can only
+   * accept; every rejection, and every other shape, comes from the full openpgp.js path.
+   */
+  readonly fastPath?: boolean;
+}
+
 /** Verify one signature file's bytes. Never throws for bad input: returns a rejection. */
-export async function verifySignedMessage(bytes: Uint8Array, keyring: Keyring, date: Date): Promise<VerifyResult> {
+export async function verifySignedMessage(bytes: Uint8Array, keyring: Keyring, date: Date, options: VerifyOptions = {}): Promise<VerifyResult> {
   const no = (code: Rejection['code'], message: string): VerifyResult => ({ ok: false, rejection: reject(code, message) });
   if (bytes.length > MAX_SIGNATURE_BYTES) {
     return no('trust/signature-too-large', `signature is ${bytes.length} bytes, more than the ${MAX_SIGNATURE_BYTES}-byte limit`);
   }
   if (bytes.length === 0) return no('trust/malformed-signature', 'signature file is empty');
+  if (options.fastPath !== false) {
+    const fast = await verifySimpleSignedMessage(bytes, keyring, date);
+    if (fast) return fast;
+  }
 
   const head = new TextDecoder('latin1').decode(bytes.subarray(0, 40)).trimStart();
   let message: openpgp.Message<Uint8Array | string>;
@@ -190,6 +203,55 @@ export async function verifySignedMessage(bytes: Uint8Array, keyring: Keyring, d
     lastRejection = verified.rejection;
   }
   return { ok: false, rejection: lastRejection! };
+}
+
+/**
+ * The fast path: split a plain `one-pass · literal('b') · signature` message (no
+ * compression), and verify its signature packet as a detached binary signature over the
+ * literal data — the same check openpgp.js's message path makes, minus its streaming
+ * machinery. The one-pass packet must agree with the signature (type, hash, algorithm,
+ * key id). Returns a verified result or undefined (then the full path decides).
+ */
+async function verifySimpleSignedMessage(bytes: Uint8Array, keyring: Keyring, date: Date): Promise<VerifiedMessage | undefined> {
+  const parts = splitSimpleSignedMessage(bytes);
+  if (!parts) return undefined;
+  try {
+    const signature = await openpgp.readSignature({ binarySignature: parts.signaturePacket, config: READ_CONFIG });
+    const packets = signature.packets;
+    if (packets.length !== 1) return undefined;
+    const sp = packets[0] as openpgp.SignaturePacket;
+    if (sp.signatureType !== openpgp.enums.signature.binary) return undefined;
+    if (parts.onePass[2] !== sp.hashAlgorithm || parts.onePass[3] !== sp.publicKeyAlgorithm) return undefined;
+    const keyIDs = signature.getSigningKeyIDs();
+    if (keyIDs.length !== 1 || keyIDs[0]!.toHex() !== onePassKeyIdHex(parts.onePass)) return undefined;
+    const keyID = keyIDs[0]!;
+    for (const key of keyring.candidates(keyID)) {
+      if (await checkKeyValidity(key, keyID, date)) return undefined;
+      const message = await openpgp.createMessage({ binary: parts.data });
+      const result = await openpgp.verify({
+        message,
+        signature,
+        verificationKeys: key,
+        expectSigned: true,
+        format: 'binary',
+        date,
+        config: READ_CONFIG,
+      });
+      if (result.signatures.length !== 1) return undefined;
+      await result.signatures[0]!.verified;
+      const component = key.getKeys(keyID)[0];
+      if (!component) return undefined;
+      return {
+        ok: true,
+        primaryFingerprint: key.getFingerprint().toLowerCase(),
+        signingKeyFingerprint: component.getFingerprint().toLowerCase(),
+        literalData: new Uint8Array(parts.data),
+      };
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
