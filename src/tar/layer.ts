@@ -1,12 +1,13 @@
 /**
  * One pass from entries to a layer blob: tar bytes → diff_id hash → pinned gzip → blob
- * hash → sink. Nothing is buffered beyond one compression block and the chunks pako
- * returns for it, so a 1 GB layer needs a few MB of memory.
+ * hash → sink. Gzip blocks are compressed in worker threads (pinned-gzip.ts); at most a
+ * small window of 128 KiB blocks is in flight, so a 1 GB layer needs a few MB of memory.
  */
 import { DigestCounter, type Digest } from '../digest/digest.js';
 import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR } from '../oci/types.js';
 import type { TarEntry } from './entry.js';
-import { PinnedGzip } from './pinned-gzip.js';
+import type { DeflatePool } from './deflate-pool.js';
+import { ParallelGzip } from './pinned-gzip.js';
 import { prepareEntries, type PrepareOptions } from './prepare.js';
 import { writeTar } from './writer.js';
 
@@ -31,6 +32,8 @@ export interface LayerResult {
 
 export interface LayerOptions extends PrepareOptions {
   readonly compression?: LayerCompression;
+  /** Worker pool for gzip (default: the shared one). Changes speed only, never bytes. */
+  readonly deflatePool?: DeflatePool;
 }
 
 export async function writeLayer(entries: readonly TarEntry[], sink: ByteSink, opts: LayerOptions): Promise<LayerResult> {
@@ -38,7 +41,7 @@ export async function writeLayer(entries: readonly TarEntry[], sink: ByteSink, o
   const compression = opts.compression ?? 'gzip';
   const tarHash = new DigestCounter();
   const blobHash = new DigestCounter();
-  const gz = compression === 'gzip' ? new PinnedGzip() : undefined;
+  const gz = compression === 'gzip' ? new ParallelGzip(opts.deflatePool ? { pool: opts.deflatePool } : {}) : undefined;
   const emit = async (chunks: readonly Uint8Array[]): Promise<void> => {
     for (const c of chunks) {
       blobHash.update(c);
@@ -47,9 +50,9 @@ export async function writeLayer(entries: readonly TarEntry[], sink: ByteSink, o
   };
   for await (const chunk of writeTar(prepared)) {
     tarHash.update(chunk);
-    await emit(gz ? gz.push(chunk) : [chunk]);
+    await emit(gz ? await gz.push(chunk) : [chunk]);
   }
-  if (gz) await emit(gz.finish());
+  if (gz) await emit(await gz.finish());
   const diffId = tarHash.digest();
   const digest = blobHash.digest();
   return {

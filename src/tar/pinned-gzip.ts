@@ -1,103 +1,211 @@
 /**
- * The pinned layer compressor (ADR 0052): pako 2.1.0 (pure JavaScript, exact version in
- * package.json and the lockfile), deflate level 6, windowBits 15, memLevel 8, default
- * strategy, gzip wrapper with mtime 0, no file name, no extra field, XFL 0, OS byte 3.
- * Input is fed in fixed 64 KiB blocks so that the output does not depend on how the
- * caller happens to chunk the tar stream. Node's zlib is never used for writing.
+ * The pinned layer compressor (ADR 0052, format changed by ADR 0057): a gzip member whose
+ * deflate stream is the blocked format of block-deflate.ts — fixed 128 KiB blocks, each
+ * compressed by pako 2.1.0 at level 6 with the previous block's last 32 KiB as dictionary.
+ * Header `1f 8b 08 00 00000000 00 03` (mtime 0, no name, XFL 0, OS 3), trailer CRC-32 and
+ * ISIZE over the whole input. The bytes depend only on the input: not on the caller's
+ * chunking, not on the thread count, not on Node's or the host's zlib (used only for the
+ * CRC-32, a defined function, when Node has it).
+ *
+ * Two implementations of the same bytes:
+ * - `PinnedGzip` / `gzipPinned`: synchronous, in the calling thread (small blobs, tests);
+ * - `ParallelGzip`: blocks compressed in a worker pool with a bounded window in flight.
  */
-import { createRequire } from 'node:module';
-import { StrataError } from '../errors.js';
+import {
+  checkPakoVersion,
+  crc32Update,
+  DEFLATE_BLOCK_SIZE,
+  DEFLATE_DICTIONARY_SIZE,
+  DEFLATE_LEVEL,
+  DEFLATE_MEM_LEVEL,
+  dictionaryAfter,
+  gzipHeader,
+  gzipTrailer,
+  localDeflater,
+  PAKO_VERSION,
+} from './block-deflate.js';
+import { type DeflatePool, sharedDeflatePool } from './deflate-pool.js';
 
-interface PakoDeflate {
-  push(data: Uint8Array, flush: boolean | number): boolean;
-  onData(chunk: Uint8Array): void;
-  onEnd(status: number): void;
-  err: number;
-  msg: string;
-}
-interface PakoModule {
-  Deflate: new (options: Record<string, unknown>) => PakoDeflate;
-}
+/** Everything that decides the compressed bytes (part of the build cache key). */
+export const PINNED_GZIP = Object.freeze({
+  library: 'pako',
+  version: PAKO_VERSION,
+  format: 'blocked-deflate-2',
+  level: DEFLATE_LEVEL,
+  windowBits: 15,
+  memLevel: DEFLATE_MEM_LEVEL,
+  blockSize: DEFLATE_BLOCK_SIZE,
+  dictionarySize: DEFLATE_DICTIONARY_SIZE,
+});
 
-const require = createRequire(import.meta.url);
-const pako = require('pako') as PakoModule;
-
-export const PINNED_GZIP = Object.freeze({ library: 'pako', version: '2.1.0', level: 6, windowBits: 15, memLevel: 8, blockSize: 64 * 1024 });
-
-/** Version check: refuse to produce layers with any other pako than the pinned one. */
-function checkPakoVersion(): void {
-  const pkg = require('pako/package.json') as { version: string };
-  if (pkg.version !== PINNED_GZIP.version) {
-    throw new StrataError('tar/compressor-version', `pako ${pkg.version} is installed but layers are pinned to pako ${PINNED_GZIP.version}`, {
-      hint: `reinstall dependencies from the lockfile (npm ci); another version would change every layer digest`,
-      kind: 'build',
-    });
-  }
+interface CutBlock {
+  readonly block: Uint8Array;
+  readonly dictionary: Uint8Array | undefined;
+  readonly last: boolean;
 }
 
 /**
- * Streaming gzip with the pinned compressor. `push` bytes, then `finish`; each returns
- * the compressed chunks produced so far (the caller writes them out, so memory stays
- * bounded by one input block plus pako's window).
+ * Cuts a byte stream into the format's blocks and keeps CRC-32 and length. A full block
+ * is released only when more input arrives (or at finish), because whether a block is the
+ * last one decides how it is flushed. Each released block owns a fresh buffer.
  */
-export class PinnedGzip {
-  private readonly deflate: PakoDeflate;
-  private out: Uint8Array[] = [];
-  private readonly block = new Uint8Array(PINNED_GZIP.blockSize);
+class BlockCutter {
+  private cur = new Uint8Array(DEFLATE_BLOCK_SIZE);
   private fill = 0;
+  private tail: Uint8Array | undefined;
+  crc = 0;
+  length = 0;
 
-  constructor() {
-    checkPakoVersion();
-    this.deflate = new pako.Deflate({
-      level: PINNED_GZIP.level,
-      windowBits: PINNED_GZIP.windowBits,
-      memLevel: PINNED_GZIP.memLevel,
-      gzip: true,
-      chunkSize: 64 * 1024,
-    });
-    this.deflate.onData = (c) => void this.out.push(c);
-    this.deflate.onEnd = () => undefined;
-  }
-
-  push(data: Uint8Array): Uint8Array[] {
+  push(data: Uint8Array): CutBlock[] {
+    const out: CutBlock[] = [];
+    if (data.length === 0) return out;
+    this.crc = crc32Update(this.crc, data);
+    this.length += data.length;
     let off = 0;
     while (off < data.length) {
-      const n = Math.min(data.length - off, this.block.length - this.fill);
-      this.block.set(data.subarray(off, off + n), this.fill);
+      if (this.fill === DEFLATE_BLOCK_SIZE) out.push(this.release(false));
+      const n = Math.min(data.length - off, DEFLATE_BLOCK_SIZE - this.fill);
+      this.cur.set(data.subarray(off, off + n), this.fill);
       this.fill += n;
       off += n;
-      if (this.fill === this.block.length) {
-        this.feed(this.block, false);
-        this.fill = 0;
-      }
     }
-    return this.take();
+    return out;
   }
 
-  finish(): Uint8Array[] {
-    this.feed(this.block.subarray(0, this.fill), true);
+  finish(): CutBlock {
+    return this.release(true);
+  }
+
+  private release(last: boolean): CutBlock {
+    const block = this.fill === DEFLATE_BLOCK_SIZE ? this.cur : this.cur.slice(0, this.fill);
+    const cut = { block, dictionary: this.tail, last };
+    this.tail = last ? undefined : dictionaryAfter(block);
+    this.cur = new Uint8Array(DEFLATE_BLOCK_SIZE);
     this.fill = 0;
-    return this.take();
-  }
-
-  private feed(data: Uint8Array, last: boolean): void {
-    // pako reads the input synchronously inside push(), so reusing `block` is safe.
-    if (!this.deflate.push(data, last) || this.deflate.err) {
-      throw new StrataError('tar/compress-failed', `gzip compression failed: ${this.deflate.msg || this.deflate.err}`, { kind: 'build' });
-    }
-  }
-
-  private take(): Uint8Array[] {
-    const o = this.out;
-    this.out = [];
-    return o;
+    return cut;
   }
 }
 
-/** Compress a whole buffer (small blobs, tests). */
+/** Streaming pinned gzip in the calling thread. `push` bytes, then `finish`; each returns the output ready so far. */
+export class PinnedGzip {
+  private readonly cutter = new BlockCutter();
+  private readonly deflater = localDeflater();
+  private started = false;
+
+  push(data: Uint8Array): Uint8Array[] {
+    return this.cutter.push(data).map((b) => this.compress(b));
+  }
+
+  finish(): Uint8Array[] {
+    const out = [this.compress(this.cutter.finish())];
+    out.push(gzipTrailer(this.cutter.crc, this.cutter.length));
+    return out.filter((c) => c.length > 0);
+  }
+
+  private compress(b: CutBlock): Uint8Array {
+    const deflated = this.deflater.compress(b.block, b.dictionary, b.last);
+    if (this.started) return deflated;
+    this.started = true;
+    return concat([gzipHeader(), deflated]);
+  }
+}
+
+interface InFlight {
+  readonly promise: Promise<Uint8Array>;
+}
+
+export interface ParallelGzipOptions {
+  /** Default: the shared pool (one worker per core, or STRATA_COMPRESS_THREADS). */
+  readonly pool?: DeflatePool;
+  /** Blocks in flight at most (memory ≈ window × 128 KiB × 2). Default: 4 per worker. */
+  readonly window?: number;
+}
+
+/**
+ * Streaming pinned gzip with blocks compressed in worker threads; same bytes as
+ * `PinnedGzip`. `push` waits while the window is full (backpressure) and returns the
+ * compressed output that is ready, in order. An input that fits in one block never
+ * leaves the calling thread (no worker start-up for small layers).
+ */
+export class ParallelGzip {
+  private readonly cutter = new BlockCutter();
+  private readonly poolOption: DeflatePool | undefined;
+  private readonly windowOption: number | undefined;
+  private readonly inflight: InFlight[] = [];
+  private headerSent = false;
+  private failed: unknown;
+
+  constructor(opts: ParallelGzipOptions = {}) {
+    checkPakoVersion();
+    this.poolOption = opts.pool;
+    this.windowOption = opts.window;
+  }
+
+  async push(data: Uint8Array): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    for (const b of this.cutter.push(data)) {
+      this.submit(b);
+      while (this.inflight.length >= this.window()) out.push(await this.takeOldest());
+    }
+    return this.withHeader(out);
+  }
+
+  async finish(): Promise<Uint8Array[]> {
+    const last = this.cutter.finish();
+    const out: Uint8Array[] = [];
+    if (this.inflight.length === 0) {
+      // Single-block input: compress here, same bytes as a worker would give.
+      out.push(localDeflater().compress(last.block, last.dictionary, true));
+    } else {
+      this.submit(last);
+      while (this.inflight.length > 0) out.push(await this.takeOldest());
+    }
+    out.push(gzipTrailer(this.cutter.crc, this.cutter.length));
+    return this.withHeader(out);
+  }
+
+  private pool(): DeflatePool {
+    return this.poolOption ?? sharedDeflatePool();
+  }
+
+  private window(): number {
+    return this.windowOption ?? this.pool().size * 4;
+  }
+
+  private submit(b: CutBlock): void {
+    const promise = this.pool().compress(b.block, b.dictionary, b.last);
+    // Keep a rejection from being reported as unhandled before we await it in order.
+    promise.catch((e: unknown) => void (this.failed ??= e));
+    this.inflight.push({ promise });
+  }
+
+  private async takeOldest(): Promise<Uint8Array> {
+    const f = this.inflight.shift()!;
+    try {
+      return await f.promise;
+    } catch (e) {
+      // Drain the rest so no rejection is left dangling, then report the first failure.
+      await Promise.allSettled(this.inflight.splice(0).map((x) => x.promise));
+      throw this.failed ?? e;
+    }
+  }
+
+  private withHeader(out: Uint8Array[]): Uint8Array[] {
+    if (out.length > 0 && !this.headerSent) {
+      this.headerSent = true;
+      out.unshift(gzipHeader());
+    }
+    return out.filter((c) => c.length > 0);
+  }
+}
+
+/** Compress a whole buffer in the calling thread (small blobs, tests). */
 export function gzipPinned(data: Uint8Array): Uint8Array {
   const g = new PinnedGzip();
-  const parts = [...g.push(data), ...g.finish()];
+  return concat([...g.push(data), ...g.finish()]);
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
   const n = parts.reduce((s, p) => s + p.length, 0);
   const out = new Uint8Array(n);
   let off = 0;
