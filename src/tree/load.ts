@@ -9,13 +9,26 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseToml } from 'smol-toml';
+import { createRequire } from 'node:module';
 import { StrataError, type SourceLocation } from '../errors.js';
 import type { Containerfile } from '../containerfile/types.js';
 import { findTextFrom, locateTomlKeys, type TomlPositions } from './toml-positions.js';
 import { buildArgs, expandPlaceholders, versionForms, VERSION_PLACEHOLDERS } from './template.js';
 import type { BinarySeed, PackageDef, SeedDef, SourceDef, Tree, TreeConfig } from './types.js';
 import { closeMatches } from './close-matches.js';
+import { parseSimpleToml } from './simple-toml.js';
+
+type TomlParser = (text: string) => Record<string, unknown>;
+let fullTomlParser: TomlParser | undefined;
+
+/**
+ * smol-toml, loaded on first use (its CommonJS build: one file, synchronous): most
+ * package.toml files are read by parseSimpleToml, so `strata plan` rarely needs it.
+ */
+function parseTomlFully(text: string): Record<string, unknown> {
+  fullTomlParser ??= (createRequire(import.meta.url)('smol-toml') as { parse: TomlParser }).parse;
+  return fullTomlParser(text);
+}
 
 export type ContainerfileParser = (text: string, file: string) => Containerfile;
 
@@ -48,7 +61,7 @@ interface TomlDoc {
 function readToml(file: string, text: string = readFileSync(file, 'utf8')): TomlDoc {
   let data: Record<string, unknown>;
   try {
-    data = parseToml(text) as Record<string, unknown>;
+    data = parseSimpleToml(text) ?? parseTomlFully(text);
   } catch (e) {
     const te = e as { message?: string; line?: number; column?: number };
     const msg = (te.message ?? String(e)).split('\n')[0]!.replace(/^Invalid TOML document: /, '');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -81,7 +81,7 @@ test('the compiled CLI runs plan with relative paths in errors', () => {
   assert.equal(r.stderr, 'testdata/trees/cycle/packages/core/a/Containerfile:3:6: dependency cycle: core-a → core-b → core-c → core-a — an image cannot depend on itself, directly or through others: remove one of these FROM/COPY --from references\n');
 });
 
-/** Every module the compiled file imports, statically or with import(), transitively. */
+/** Every module the compiled file imports (statically, with import() or a require), transitively. */
 function importGraph(entry: string): Set<string> {
   const seen = new Set<string>();
   const stack = [entry];
@@ -90,7 +90,7 @@ function importGraph(entry: string): Set<string> {
     if (seen.has(file)) continue;
     seen.add(file);
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) {
+    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*|\)\s*\(\s*)['"]([^'"]+)['"]/g)) {
       const spec = m[1]!;
       if (spec.startsWith('.')) {
         const p = path.resolve(path.dirname(file), spec);
@@ -109,19 +109,27 @@ test('strata plan does not load OpenPGP or compression modules', () => {
   for (const heavy of ['openpgp', 'pako']) {
     assert.ok(!pkgs.some((p) => p.startsWith(`pkg:${heavy}`)), `plan imports ${heavy}: ${pkgs.join(' ')}`);
   }
-  // and at run time: a resolve hook reports every package module the process loads
+  // and at run time: a resolve hook reports every package module the process imports, and
+  // the probe lists the CommonJS modules it required (smol-toml is required lazily, only
+  // for a package.toml outside the plain subset: the second tree has one)
   const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-probe-'));
   try {
+    const pkg = path.join(dir, 'tree', 'packages', 'core', 'a');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(path.join(pkg, 'package.toml'), '[package]\nname = "a"\nversion = "1"\ndescription = "needs the \\"full\\" parser"\n');
+    writeFileSync(path.join(pkg, 'Containerfile'), 'FROM scratch\n');
     const probe = path.join(dir, 'probe.mjs');
     writeFileSync(probe, [
+      `import { createRequire } from 'node:module';`,
       `import { main } from ${JSON.stringify(pathToFileURL(cliPath).href)};`,
       `import { bufferIO } from ${JSON.stringify(pathToFileURL(path.join(repoRoot, 'dist', 'cli', 'io.js')).href)};`,
-      `console.log(await main(['plan', '--tree', ${JSON.stringify(small)}, '--json'], bufferIO()));`,
+      `for (const tree of [${JSON.stringify(small)}, ${JSON.stringify(path.join(dir, 'tree'))}]) console.log(await main(['plan', '--tree', tree, '--json'], bufferIO()));`,
+      `for (const m of Object.keys(createRequire(import.meta.url).cache)) if (m.includes('/node_modules/')) process.stderr.write('REQUIRED ' + m + '\\n');`,
     ].join('\n'));
     const hook = 'data:text/javascript,export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes("/node_modules/")) process.stderr.write("LOADED " + r.url + "\\n"); return r; }';
     const r = spawnSync(process.execPath, ['--no-warnings', '--experimental-loader', hook, probe], { encoding: 'utf8' });
-    assert.equal(r.stdout.trim(), '0', r.stderr);
-    assert.match(r.stderr, /LOADED .*smol-toml/, 'the hook sees package modules');
+    assert.equal(r.stdout.trim(), '0\n0', r.stderr);
+    assert.match(r.stderr, /REQUIRED .*smol-toml/, 'the probe sees package modules');
     assert.doesNotMatch(r.stderr, /openpgp|pako/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
