@@ -131,3 +131,25 @@ test('policy writes policy.json, registries.d and key files, and says M-of-N nee
   );
   assert.match(await fs.readFile(path.join(all, 'registries.d', 'strata-stagex.yaml'), 'utf8'), /lookaside: "file:\/\/.*\/signatures"/);
 });
+
+test('--keyring FILE (binary) replaces keys/*.asc', async () => {
+  const ring = path.join(root, 'maintainers.gpg');
+  await fs.writeFile(ring, Buffer.concat([alice.toPublic().write(), bob.toPublic().write()]));
+  const t = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-cli-ring-'));
+  try {
+    for (const f of ['strata.toml', 'MAINTAINERS']) await fs.copyFile(path.join(root, f), path.join(t, f));
+    await fs.cp(path.join(root, 'digests'), path.join(t, 'digests'), { recursive: true });
+    const sigs = path.join(root, 'signatures');
+    const noKeys = bufferIO({}, t);
+    assert.equal(await main(['check', '--signatures', sigs, 'core-good'], noKeys), 2);
+    assert.match(noKeys.stderr(), /no public keys: the tree has no keys\/\*\.asc — /);
+    const io = bufferIO({}, t);
+    assert.equal(await main(['check', '--signatures', sigs, '--keyring', ring, 'core-good'], io), 0, io.stderr());
+    const bad = bufferIO({}, t);
+    await fs.writeFile(path.join(t, 'junk.gpg'), 'not a keyring');
+    assert.equal(await main(['check', '--signatures', sigs, '--keyring', 'junk.gpg', 'core-good'], bad), 2);
+    assert.match(bad.stderr(), /cannot read OpenPGP public keys/);
+  } finally {
+    await fs.rm(t, { recursive: true, force: true });
+  }
+});
