@@ -65,8 +65,8 @@ function referenceGzip(data: Uint8Array): Uint8Array {
   return concat(parts);
 }
 
-async function parallel(data: Uint8Array, pool: DeflatePool, chunk: number, window?: number): Promise<Uint8Array> {
-  const g = new ParallelGzip(window === undefined ? { pool } : { pool, window });
+async function parallel(data: Uint8Array, pool: DeflatePool, chunk: number, window?: number, inlineBlocks = 0): Promise<Uint8Array> {
+  const g = new ParallelGzip(window === undefined ? { pool, inlineBlocks } : { pool, window, inlineBlocks });
   const out: Uint8Array[] = [];
   for (let i = 0; i < data.length; i += chunk) out.push(...(await g.push(data.subarray(i, i + chunk))));
   out.push(...(await g.finish()));
@@ -143,7 +143,7 @@ test('same bytes for pool sizes 1, 2 and 4, for the in-thread path, and for any 
   }
 });
 
-test('parallel gzip: boundary sizes are valid and round-trip; single-block inputs never need a worker', async () => {
+test('parallel gzip: boundary sizes are valid and round-trip; the first inlineBlocks blocks never need a worker', async () => {
   const data = sample(3 * B + 12345, 33);
   const pool = new DeflatePool(2);
   try {
@@ -160,8 +160,15 @@ test('parallel gzip: boundary sizes are valid and round-trip; single-block input
   const closed = new DeflatePool(1);
   await closed.close();
   // a closed pool rejects every job, so these can only succeed in the calling thread
-  assert.equal(sha(await parallel(data.subarray(0, B), closed, 1000)), sha(gzipPinned(data.subarray(0, B))));
-  await assert.rejects(parallel(data.subarray(0, B + 1), closed, 1000));
+  assert.equal(sha(await parallel(data.subarray(0, 2 * B), closed, 1000, undefined, 2)), sha(gzipPinned(data.subarray(0, 2 * B))));
+  await assert.rejects(parallel(data.subarray(0, 2 * B + 1), closed, 1000, undefined, 2));
+  // mixed: two blocks inline, the rest in workers
+  const mixedPool = new DeflatePool(2);
+  try {
+    assert.equal(sha(await parallel(data, mixedPool, 77_777, undefined, 2)), sha(gzipPinned(data)));
+  } finally {
+    await mixedPool.close();
+  }
 });
 
 test('parallel gzip keeps at most `window` blocks in flight (backpressure)', async () => {
@@ -208,7 +215,7 @@ test('STRATA_COMPRESS_THREADS: a whole number, else an input error naming the va
 });
 
 test('writeLayer digests do not depend on the pool size; the compressor identity names the format', async () => {
-  const big = sample(3 * B + 99, 55);
+  const big = sample(10 * B + 99, 55); // more than the 8 blocks compressed inline
   const entries = (): TarEntry[] => [
     { path: 'a', type: 'dir', mode: 0o755, mtime: 1 },
     { path: 'a/big', type: 'file', mode: 0o644, mtime: 1, size: big.length, content: () => [big.subarray(0, 1000), big.subarray(1000)] },

@@ -119,18 +119,25 @@ export interface ParallelGzipOptions {
   readonly pool?: DeflatePool;
   /** Blocks in flight at most (memory ≈ window × 128 KiB × 2). Default: 4 per worker. */
   readonly window?: number;
+  /**
+   * The first this many blocks are compressed in the calling thread (default 8, i.e.
+   * 1 MiB): small layers, the common case, then never wait for worker start-up.
+   */
+  readonly inlineBlocks?: number;
 }
 
 /**
  * Streaming pinned gzip with blocks compressed in worker threads; same bytes as
  * `PinnedGzip`. `push` waits while the window is full (backpressure) and returns the
- * compressed output that is ready, in order. An input that fits in one block never
- * leaves the calling thread (no worker start-up for small layers).
+ * compressed output that is ready, in order. The first `inlineBlocks` blocks are
+ * compressed in the calling thread, so small layers never start a worker.
  */
 export class ParallelGzip {
   private readonly cutter = new BlockCutter();
   private readonly poolOption: DeflatePool | undefined;
   private readonly windowOption: number | undefined;
+  private readonly inlineBlocks: number;
+  private blocks = 0;
   private readonly inflight: InFlight[] = [];
   private headerSent = false;
   private failed: unknown;
@@ -139,6 +146,7 @@ export class ParallelGzip {
     checkPakoVersion();
     this.poolOption = opts.pool;
     this.windowOption = opts.window;
+    this.inlineBlocks = opts.inlineBlocks ?? 8;
   }
 
   async push(data: Uint8Array): Promise<Uint8Array[]> {
@@ -151,15 +159,9 @@ export class ParallelGzip {
   }
 
   async finish(): Promise<Uint8Array[]> {
-    const last = this.cutter.finish();
+    this.submit(this.cutter.finish());
     const out: Uint8Array[] = [];
-    if (this.inflight.length === 0) {
-      // Single-block input: compress here, same bytes as a worker would give.
-      out.push(localDeflater().compress(last.block, last.dictionary, true));
-    } else {
-      this.submit(last);
-      while (this.inflight.length > 0) out.push(await this.takeOldest());
-    }
+    while (this.inflight.length > 0) out.push(await this.takeOldest());
     out.push(gzipTrailer(this.cutter.crc, this.cutter.length));
     return this.withHeader(out);
   }
@@ -173,6 +175,11 @@ export class ParallelGzip {
   }
 
   private submit(b: CutBlock): void {
+    if (this.blocks++ < this.inlineBlocks) {
+      // Same bytes as a worker would give; a settled promise keeps the output in order.
+      this.inflight.push({ promise: Promise.resolve(localDeflater().compress(b.block, b.dictionary, b.last)) });
+      return;
+    }
     const promise = this.pool().compress(b.block, b.dictionary, b.last);
     // Keep a rejection from being reported as unhandled before we await it in order.
     promise.catch((e: unknown) => void (this.failed ??= e));
