@@ -185,6 +185,8 @@ class Expander {
  * error carries the word's file:line:col.
  */
 export function expandWord(word: string, lookup: Lookup, escape: '\\' | '`' = '\\', site?: WordSite): string {
+  // most words (image names, paths) have nothing to expand: they are their own value
+  if (!word.includes('$') && !word.includes("'") && !word.includes('"') && !word.includes(escape)) return word;
   return new Expander(word, lookup, escape, site).run(undefined);
 }
 

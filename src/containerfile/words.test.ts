@@ -62,3 +62,40 @@ test('extractFlags stops at the first word that is not a flag, and at a bare --'
   assert.deepEqual(extractFlags('RUN -- --x', 3), { flags: [], rest: 7 });
   assert.deepEqual(extractFlags('RUN   ', 3), { flags: [], rest: 6 });
 });
+
+/** extractBuilderFlags written the obvious way: every flag word built char by char. */
+function referenceFlags(text: string, from: number): { flags: { name: string; value: string | undefined; start: number }[]; rest: number } {
+  const flags: { name: string; value: string | undefined; start: number }[] = [];
+  let pos = from;
+  for (;;) {
+    while (pos < text.length && /\s/.test(text[pos]!)) pos++;
+    if (pos >= text.length) return { flags, rest: text.length };
+    if (!text.startsWith('--', pos)) return { flags, rest: pos };
+    const start = pos;
+    let word = '';
+    let quote: string | undefined;
+    for (; pos < text.length; pos++) {
+      const ch = text[pos]!;
+      if (quote === undefined && /\s/.test(ch)) break;
+      if (quote === undefined && (ch === '"' || ch === "'")) quote = ch;
+      else if (quote !== undefined && ch === quote) quote = undefined;
+      else if (ch === '\\') {
+        if (pos + 1 < text.length) word += text[++pos];
+      } else word += ch;
+    }
+    if (word === '--') {
+      while (pos < text.length && /\s/.test(text[pos]!)) pos++;
+      return { flags, rest: pos };
+    }
+    const body = word.slice(2);
+    const eq = body.indexOf('=');
+    flags.push(eq < 0 ? { name: body, value: undefined, start } : { name: body.slice(0, eq), value: body.slice(eq + 1), start });
+  }
+}
+
+test('extractFlags equals the character-by-character definition', () => {
+  const unit = fc.constantFrom('-', '--', 'a', '=', ' ', '\t', '"', "'", '\\', 'x y', '\u00a0');
+  fc.assert(fc.property(fc.array(unit, { maxLength: 14 }).map((us) => `RUN ${us.join('')}`), (text) => {
+    assert.deepEqual(extractFlags(text, 3), referenceFlags(text, 3));
+  }), { numRuns: 3000 });
+});

@@ -94,10 +94,23 @@ export function extractFlags(text: string, from: number): { flags: RawFlag[]; re
   const flags: RawFlag[] = [];
   let pos = from;
   for (;;) {
-    while (pos < text.length && isSpace(text[pos]!)) pos++;
+    while (pos < text.length && isWhitespaceCode(text.charCodeAt(pos))) pos++;
     if (pos >= text.length) return { flags, rest: text.length };
-    if (!(text[pos] === '-' && text[pos + 1] === '-')) return { flags, rest: pos };
+    if (!(text.charCodeAt(pos) === 45 && text.charCodeAt(pos + 1) === 45)) return { flags, rest: pos };
     const start = pos;
+    // the usual flag has no quotes or backslashes: then it is a plain slice
+    let end = pos;
+    while (end < text.length) {
+      const c = text.charCodeAt(end);
+      if (isWhitespaceCode(c) || c === 34 || c === 39 || c === 92) break;
+      end++;
+    }
+    if (end === text.length || isWhitespaceCode(text.charCodeAt(end))) {
+      pos = end;
+      if (end === start + 2) break; // a bare `--` ends the flags
+      pushFlag(flags, text.slice(start + 2, end), start);
+      continue;
+    }
     let word = '';
     let quote: string | undefined;
     for (; pos < text.length; pos++) {
@@ -117,12 +130,15 @@ export function extractFlags(text: string, from: number): { flags: RawFlag[]; re
       }
       word += ch;
     }
-    if (word === '--') {
-      while (pos < text.length && isSpace(text[pos]!)) pos++;
-      return { flags, rest: pos };
-    }
-    const body = word.slice(2);
-    const eq = body.indexOf('=');
-    flags.push(eq < 0 ? { name: body, value: undefined, start } : { name: body.slice(0, eq), value: body.slice(eq + 1), start });
+    if (word === '--') break;
+    pushFlag(flags, word.slice(2), start);
   }
+  while (pos < text.length && isSpace(text[pos]!)) pos++;
+  return { flags, rest: pos };
+}
+
+/** `name=value` or `name` (the text after `--`). */
+function pushFlag(flags: RawFlag[], body: string, start: number): void {
+  const eq = body.indexOf('=');
+  flags.push(eq < 0 ? { name: body, value: undefined, start } : { name: body.slice(0, eq), value: body.slice(eq + 1), start });
 }

@@ -529,10 +529,13 @@ export function loadTree(root: string, opts: LoadTreeOptions): Tree {
   const raws = new Map<string, RawPackage>();
   const failed = new Set<string>();
   for (const stage of stages) {
-    for (const name of listDirs(path.join(packagesDir, stage))) {
-      const dir = path.join(packagesDir, stage, name);
-      const packageFile = path.join(dir, 'package.toml');
-      const containerfilePath = path.join(dir, 'Containerfile');
+    const stageDir = path.join(packagesDir, stage);
+    for (const name of listDirs(stageDir)) {
+      // stageDir is normalised and name is one directory entry (not '.', '..', no
+      // separator): plain concatenation gives what path.join would, without its cost
+      const dir = `${stageDir}${path.sep}${name}`;
+      const packageFile = `${dir}${path.sep}package.toml`;
+      const containerfilePath = `${dir}${path.sep}Containerfile`;
       const id = `${stage}-${name}`;
       try {
         if (!NAME_RE.test(stage) || !NAME_RE.test(name)) {

@@ -81,12 +81,11 @@ function endOfLine(text: string, pos: number): number {
 function readString(text: string, pos: number): [string, number] | undefined {
   const q = text.charCodeAt(pos);
   if (text.charCodeAt(pos + 1) === q && text.charCodeAt(pos + 2) === q) return undefined; // multi-line
-  for (let i = pos + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === q) return [text.slice(pos + 1, i), i + 1];
-    if (c === NL || (c === 92 && q === QUOTE)) return undefined; // unterminated, or an escape
-  }
-  return undefined;
+  const close = text.indexOf(q === QUOTE ? '"' : "'", pos + 1);
+  if (close < 0) return undefined;
+  const value = text.slice(pos + 1, close);
+  if (value.includes('\n') || (q === QUOTE && value.includes('\\'))) return undefined; // unterminated, or an escape
+  return [value, close + 1];
 }
 
 function readValue(text: string, pos: number): [unknown, number] | undefined {
