@@ -25,6 +25,7 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   run: { summary: 'run a command in a built image (or a kept failed root) in the sandbox', load: () => import('./commands/run.js') },
   check: { summary: 'check that each digest is signed by M distinct maintainers', load: () => import('./commands/check.js') },
   policy: { summary: 'write policy.json and registries.d for podman/skopeo users', load: () => import('./commands/policy.js') },
+  sign: { summary: 'sign the digests this machine reproduced (lookaside signatures)', load: () => import('./commands/sign.js') },
   diff: { summary: 'compare two images: manifests, configs, layers, files', load: () => import('./commands/diff.js') },
   verify: { summary: 'rebuild from scratch and compare with digests/*.txt; explain every mismatch', load: () => import('./commands/verify.js') },
   audit: { summary: 'does every image descend from a declared seed? (bootstrapped: yes/no, why)', load: () => import('./commands/audit.js') },
