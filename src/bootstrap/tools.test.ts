@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,7 @@ import { canRunNative, runTool } from './native-run.js';
 
 const bootstrap = path.join(repoRoot, 'distribution', 'packages', 'bootstrap');
 const read = (pkg: string, file: string): string => readFileSync(path.join(bootstrap, pkg, file), 'utf8');
-const TOOLS = ['run', 'mkdir', 'cp', 'chmod'] as const;
+const TOOLS = ['run', 'mkdir', 'cp', 'chmod', 'sha256sum'] as const;
 /** What catm joins, in order, before M0 assembles a tool. */
 const parts = (name: string): string[] => ['amd64.M0', 'elf-begin.M0', `${name}.M0`, 'elf-end.M0'];
 const referenceTool = (name: string): Uint8Array =>
@@ -47,7 +48,7 @@ test('the tools package: exec-form RUN only, built only by catm, M0 and hex2, on
   for (const l of instructions) assert.match(l, /^(FROM scratch AS [\w-]+|COPY |RUN \[)/, l);
   const from = instructions.flatMap((l) => /--from=strata\/(\S+)/.exec(l)?.[1] ?? []);
   assert.deepEqual(from, ['bootstrap-catm', 'bootstrap-m0', 'bootstrap-hex2']);
-  assert.match(read('tools', 'package.toml'), /^subpackages = \["run", "mkdir", "cp", "chmod"\]$/m);
+  assert.match(read('tools', 'package.toml'), /^subpackages = \["run", "mkdir", "cp", "chmod", "sha256sum"\]$/m);
   for (const t of TOOLS) {
     const stage = text.split(/^FROM /m).find((s) => s.startsWith(`scratch AS package-${t}\n`));
     assert.ok(stage, `stage package-${t}`);
@@ -95,13 +96,14 @@ test('M0 and the tools, built natively from the seed, equal the TypeScript refer
     assert.equal(Buffer.from(nativeTool(`${t}.all.M0`)).toString(), joined, `catm joined ${t}'s sources`);
     assert.equal(Buffer.from(nativeTool(`${t}.hex2`)).toString(), assembleM0(joined), `M0 on ${t}`);
     assert.deepEqual(nativeTool(t), referenceTool(t), t);
-    assert.ok(nativeTool(t).length < 1024, `${t} is small`);
+    // sha256sum carries 288 bytes of constants and unrolled state copies
+    assert.ok(nativeTool(t).length < (t === 'sha256sum' ? 2048 : 1024), `${t} is small`);
   }
 });
 
 test('M0, run natively, equals the reference on every M0 source and on the corpus', { skip: !canRunNative }, () => {
   const sources = readdirSync(path.join(bootstrap, 'tools')).filter((f) => f.endsWith('.M0'));
-  assert.deepEqual(sources.sort(), ['amd64.M0', 'chmod.M0', 'cp.M0', 'elf-begin.M0', 'elf-end.M0', 'mkdir.M0', 'run.M0']);
+  assert.deepEqual(sources.sort(), ['amd64.M0', 'chmod.M0', 'cp.M0', 'elf-begin.M0', 'elf-end.M0', 'mkdir.M0', 'run.M0', 'sha256sum.M0']);
   const inputs = sources.map((f) => read('tools', f));
   inputs.push(readFileSync(testdata('bootstrap', 'corpus.M0'), 'utf8'));
   inputs.push('', '# only a comment', 'DEFINE a 90\na', '!-1');
@@ -219,6 +221,41 @@ test('run, run natively: a script that makes directories, copies and chmods; the
     const e = spawnSync(bin('run'), ['envscript'], { cwd: dir, encoding: 'utf8', env: { STRATA_X: 'y z' } });
     assert.equal(e.status, 0);
     assert.equal(e.stdout, 'STRATA_X=y z\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sha256sum, run natively, agrees with node:crypto at every padding boundary and on large files', { skip: !canRunNative }, () => {
+  const { dir, bin } = workspace();
+  try {
+    const sizes = [0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 120, 121, 127, 128, 129, 4095, 4096, 4097, 300_001];
+    const files = sizes.map((n) => {
+      const f = path.join(dir, `f${n}`);
+      writeFileSync(f, Buffer.alloc(n).map((_, i) => (i * 131 + n) & 0xff));
+      return f;
+    });
+    writeFileSync(path.join(dir, 'abc'), 'abc'); // FIPS 180-4's example
+    files.push(path.join(dir, 'abc'), 'abc'); // an absolute and a relative name
+    const r = spawnSync(bin('sha256sum'), files, { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const sha = (f: string): string => createHash('sha256').update(readFileSync(path.resolve(dir, f))).digest('hex');
+    assert.equal(r.stdout, files.map((f) => `${sha(f)}  ${f}\n`).join(''));
+    assert.ok(r.stdout.endsWith('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  abc\n'));
+
+    // the bootstrapped tools, hashed by the bootstrapped sha256sum
+    const own = spawnSync(bin('sha256sum'), TOOLS.map((t) => bin(t)), { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(own.stdout, TOOLS.map((t) => `${sha(bin(t))}  ${bin(t)}\n`).join(''));
+
+    // no FILE: nothing, exit 0; a missing FILE: what came before is printed, then non-zero
+    const none = spawnSync(bin('sha256sum'), [], { encoding: 'utf8' });
+    assert.equal(none.status, 0);
+    assert.equal(none.stdout, '');
+    const missing = spawnSync(bin('sha256sum'), ['abc', 'no-such-file', 'f0'], { cwd: dir, encoding: 'utf8' });
+    assert.notEqual(missing.status, 0);
+    assert.equal(missing.stdout, `${sha('abc')}  abc\n`);
+    const directory = spawnSync(bin('sha256sum'), [dir], { encoding: 'utf8' });
+    assert.notEqual(directory.status, 0, 'reading a directory fails');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

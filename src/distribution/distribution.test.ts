@@ -41,6 +41,7 @@ const EXPECTED_FILES: Readonly<Record<string, readonly string[]>> = {
   'bootstrap-mkdir': ['bin/mkdir'],
   'bootstrap-cp': ['bin/cp'],
   'bootstrap-chmod': ['bin/chmod'],
+  'bootstrap-sha256sum': ['bin/sha256sum'],
 };
 const IMAGES = Object.keys(EXPECTED_FILES).sort();
 
