@@ -314,3 +314,20 @@ test('publish --all needs every image to reach the quorum; missing store content
   assert.equal(missing.code, 1);
   assert.match(missing.err, /core-hello: the manifest of sha256:[0-9a-f]{64} is not in the store — build the image/);
 });
+
+test('podman/skopeo consumers: the lookaside from publish plus strata policy accepts signed images and rejects unsigned ones', async () => {
+  const lookaside = path.join(work, 'lookaside-policy');
+  const published = await strata('publish', '--tree', tree.root, '--store', storeDir, '--to', `${proxy.host}/stagex`, '--signatures', sigs, '--lookaside', lookaside, 'core-hello');
+  assert.equal(published.code, 0, published.err);
+  const unsigned = await strata('push', '--no-quorum', '--tree', tree.root, '--store', storeDir, '--to', `${proxy.host}/stagex`, 'core-unsigned');
+  assert.equal(unsigned.code, 0, unsigned.err);
+  const policyDir = path.join(work, 'policy');
+  const pol = await strata('policy', '--tree', tree.root, '--out', policyDir, '--lookaside', lookaside, '--registry', proxy.host);
+  assert.equal(pol.code, 0, pol.err);
+  const consume = (ref: string, dest: string): Promise<string> =>
+    execFileAsync('skopeo', ['--policy', path.join(policyDir, 'policy.json'), '--registries.d', path.join(policyDir, 'registries.d'), 'copy', '--remove-signatures', '--src-tls-verify=false', '--preserve-digests', '--dest-oci-accept-uncompressed-layers', `docker://${proxy.host}/stagex/${ref}`, `oci:${dest}:x`], { encoding: 'utf8', timeout: 60_000 }).then((r) => r.stdout);
+  await consume('core-hello:1.0', path.join(work, 'consumed-hello'));
+  const idx = JSON.parse(readFileSync(path.join(work, 'consumed-hello', 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  assert.equal(idx.manifests[0]!.digest, digests['core-hello']);
+  await assert.rejects(consume('core-unsigned:0.1', path.join(work, 'consumed-unsigned')), /signature/i);
+});
