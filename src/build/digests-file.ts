@@ -1,17 +1,24 @@
 /**
  * Writing `digests/<stage>.txt` (DESIGN §2): one line per image, `<64 hex> <stage>-<name>`,
  * sorted by name, single space. Only the built image's line changes. Writers in one
- * process are serialised by a queue, writers in different processes by an O_EXCL lock
- * file `digests/.<stage>.txt.lock` (the store's lock protocol, ADR 0055/0137); under it
- * the file is re-read, changed, written to a temp file, fsync'd and renamed, so two
- * builds never lose each other's lines and a killed build never leaves a torn file.
- * Temp files of dead writers are removed under the lock.
+ * process are serialised by a queue, writers in different processes by a lock file
+ * `digests/.<stage>.txt.lock` (ADR 0137); under it the file is re-read, changed, written
+ * to a temp file, fsync'd and renamed, so two builds never lose each other's lines and a
+ * killed build never leaves a torn file. Temp files of dead writers are removed under
+ * the lock.
+ *
+ * The lock file is written complete under a temp name and then hard-linked into place
+ * (link fails if the lock exists), so nobody ever sees an empty lock and mistakes a
+ * lock being created for one left by a crash. A lock whose owner is a dead process on
+ * this host is broken as in ADR 0055.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { StrataError } from '../errors.js';
 import { compareUtf8 } from '../oci/canonical-json.js';
-import { acquireLock, pidAlive } from '../store/lock.js';
+import { isStale, pidAlive, type LockInfo } from '../store/lock.js';
 
 const LINE = /^([0-9a-f]{64}) (\S+)$/;
 const queues = new Map<string, Promise<void>>();
@@ -32,11 +39,17 @@ export function digestsLockPath(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.lock`);
 }
 
-/** The pid in a digests temp file name `<stage>.txt.<pid>-<hex>.tmp` of `base`, or undefined. Pure. */
+/**
+ * The pid in a temp file of the digests file `base`: `<base>.<pid>-<hex>.tmp` (a rewrite),
+ * `.<base>.lock.<pid>-<hex>.tmp` or `….stale` (lock taking/breaking); else undefined. Pure.
+ */
 export function digestsTempOwner(base: string, name: string): number | undefined {
-  if (!name.startsWith(`${base}.`) || !name.endsWith('.tmp')) return undefined;
-  const m = /^(\d+)-[0-9a-f]+$/.exec(name.slice(base.length + 1, -'.tmp'.length));
-  return m ? Number(m[1]) : undefined;
+  for (const prefix of [`${base}.`, `.${base}.lock.`]) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-[0-9a-f]+\.(?:tmp|stale)$/.exec(name.slice(prefix.length));
+    if (m) return Number(m[1]);
+  }
+  return undefined;
 }
 
 async function removeDeadTemps(file: string): Promise<void> {
@@ -44,6 +57,79 @@ async function removeDeadTemps(file: string): Promise<void> {
   for (const n of await readdir(path.dirname(file))) {
     const pid = digestsTempOwner(base, n);
     if (pid !== undefined && !pidAlive(pid)) await unlink(path.join(path.dirname(file), n)).catch(() => undefined);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function readHolder(lock: string): Promise<LockInfo | 'garbage' | undefined> {
+  let text: string;
+  try {
+    text = await readFile(lock, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const v = JSON.parse(text) as LockInfo;
+    if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.token === 'string') return v;
+  } catch {
+    /* fall through */
+  }
+  return 'garbage';
+}
+
+/** Take `lock` (waiting up to `timeoutMs`); resolves to its release function. */
+export async function lockDigestsFile(lock: string, timeoutMs = 120_000): Promise<() => Promise<void>> {
+  const me: LockInfo = { pid: process.pid, host: os.hostname(), token: randomBytes(12).toString('hex') };
+  const tmp = `${lock}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(JSON.stringify(me));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  const deadline = Date.now() + timeoutMs;
+  let wait = 2;
+  try {
+    for (;;) {
+      try {
+        await link(tmp, lock);
+        return async () => {
+          const cur = await readHolder(lock);
+          if (cur !== undefined && cur !== 'garbage' && cur.token === me.token) await unlink(lock);
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const holder = await readHolder(lock);
+      if (holder !== undefined && isStale(holder)) {
+        const moved = `${lock}.${process.pid}-${randomBytes(4).toString('hex')}.stale`;
+        try {
+          await rename(lock, moved);
+          const got = await readHolder(moved);
+          const same = got === holder || (got !== undefined && got !== 'garbage' && holder !== 'garbage' && got.token === holder.token);
+          if (!same) await link(moved, lock).catch(() => undefined);
+          await unlink(moved).catch(() => undefined);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
+        continue;
+      }
+      if (Date.now() > deadline) {
+        const who = holder && holder !== 'garbage' ? `process ${holder.pid} on ${holder.host}` : 'another process';
+        throw new StrataError('build/digests-locked', `${lock} is held by ${who}`, {
+          location: { file: lock },
+          hint: 'wait for the other strata build to finish; if none is running, delete the lock file',
+          kind: 'build',
+        });
+      }
+      await sleep(wait);
+      wait = Math.min(wait * 2, 50);
+    }
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
 }
 
@@ -69,7 +155,7 @@ export async function updateDigestsFile(treeRoot: string, stage: string, image: 
   const prev = queues.get(file) ?? Promise.resolve();
   const next = prev.then(async () => {
     await mkdir(path.dirname(file), { recursive: true });
-    const release = await acquireLock(digestsLockPath(file), { scratchDir: path.dirname(file) });
+    const release = await lockDigestsFile(digestsLockPath(file));
     try {
       await removeDeadTemps(file);
       const old = await readFile(file, 'utf8').catch(() => '');

@@ -3,6 +3,7 @@
  * `build/disk-full` error (exit 1) naming the store, instead of an internal error. The
  * store stays consistent because nothing is referenced before all its blobs are in.
  */
+import { statfsSync } from 'node:fs';
 import { StrataError } from '../errors.js';
 
 const FULL = new Set(['ENOSPC', 'EDQUOT']);
@@ -27,4 +28,14 @@ export function asDiskFull(e: unknown, storeRoot: string, image: string): Strata
     kind: 'build',
     cause: e,
   });
+}
+
+/** Less than 64 KiB (or 16 inodes) left for unprivileged writers on the file system holding `dir`. */
+export function nearlyFull(dir: string): boolean {
+  try {
+    const st = statfsSync(dir);
+    return st.bavail * st.bsize < 64 * 1024 || (st.files > 0 && st.ffree < 16);
+  } catch {
+    return false;
+  }
 }

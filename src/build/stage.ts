@@ -20,6 +20,7 @@ import { ContextFs } from './context.js';
 import { copySources, expandSource, resolveContextPath, UpperWriter, type CopyOptions } from './copy.js';
 import { addArchiveOrFile, addUrl } from './add.js';
 import { buildError, inputError } from './errors.js';
+import { nearlyFull } from './disk-full.js';
 import { captureLayer, layerDir } from './layer.js';
 import { LayeredFs, resolveInRoot, type SourceFs } from './layered-fs.js';
 import type { StatePaths } from './state.js';
@@ -335,6 +336,9 @@ export class StageExecutor {
       const keptNote = kept ? `; the failed root is kept in ${kept}` : '';
       if (result.timedOut) {
         throw buildError('build/run-timeout', `RUN was stopped after ${Math.round(timeoutMs! / 1000)} s (--run-timeout)${keptNote}`, `see the build log ${this.input.logFile}; raise --run-timeout if the step is just slow`, location);
+      }
+      if (nearlyFull(upper)) {
+        throw buildError('build/disk-full', `RUN exited with status ${result.exitCode}: the file system holding the store is full${keptNote}`, `free space (or run 'strata gc'), then build again; see the build log ${this.input.logFile}`, location);
       }
       throw buildError('build/run-failed', `RUN exited with status ${result.exitCode}${keptNote}`, `see the build log ${this.input.logFile}`, location);
     }

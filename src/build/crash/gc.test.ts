@@ -40,6 +40,9 @@ test('pure: owner pids in scratch, record-temp and digests-temp names', () => {
   assert.equal(digestsTempOwner('core.txt', 'core.txt.42-0a1b.tmp'), 42);
   assert.equal(digestsTempOwner('core.txt', 'user.txt.42-0a1b.tmp'), undefined);
   assert.equal(digestsTempOwner('core.txt', 'core.txt'), undefined);
+  assert.equal(digestsTempOwner('core.txt', '.core.txt.lock.9-ff.tmp'), 9);
+  assert.equal(digestsTempOwner('core.txt', '.core.txt.lock.9-ff.stale'), 9);
+  assert.equal(digestsTempOwner('core.txt', '.core.txt.lock'), undefined);
 });
 
 test('gc prunes unused extracted layers and leftovers of killed builds; keeps what a running build may use', async () => {
