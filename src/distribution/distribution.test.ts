@@ -15,10 +15,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { auditTree } from '../audit/audit.js';
+import { canRunNative } from '../bootstrap/native-run.js';
 import { loadSeed } from '../bootstrap/seed.js';
 import { buildTree, type BuildReport } from '../build/build.js';
 import { repoRoot } from '../testutil/paths.js';
@@ -141,6 +143,23 @@ test("the seed fixpoint: bootstrap-hex0's /bin/hex0 is the seed decoded from its
   assert.equal(hex(seed.bytes), seed.spec.hash);
   const stored = await readStoredImage(b.store, 'bootstrap-hex0');
   assert.deepEqual(stored.files.get('bin/hex0')?.bytes, seed.bytes);
+});
+
+test('the sha256sum taken out of its image hashes every tool taken out of its image as node:crypto does', { skip: !canRunNative }, async () => {
+  const b = await buildDistribution();
+  const dir = mkdtempSync(path.join(b.base, 'tools-'));
+  const files: string[] = [];
+  for (const image of IMAGES) {
+    for (const p of EXPECTED_FILES[image]!) {
+      const f = path.join(dir, path.basename(p));
+      writeFileSync(f, (await readStoredImage(b.store, image)).files.get(p)!.bytes!);
+      chmodSync(f, 0o755);
+      files.push(f);
+    }
+  }
+  const r = spawnSync(path.join(dir, 'sha256sum'), files, { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout, files.map((f) => `${hex(readFileSync(f))}  ${f}\n`).join(''));
 });
 
 test('audit: every image of distribution/ is bootstrapped from the one hex0 seed', async () => {
