@@ -26,6 +26,8 @@ export interface CheckOptions {
   readonly legacy?: boolean;
   /** One keyring file instead of <tree>/keys/*.asc. */
   readonly keyringFile?: string;
+  /** A MAINTAINERS file instead of <tree>/MAINTAINERS. */
+  readonly maintainersFile?: string;
   /** Key validity is judged at this time; default now. */
   readonly date?: Date;
   /** Parallel signature reads; default 8. */
@@ -45,7 +47,7 @@ export interface CheckReport {
 export async function checkTree(options: CheckOptions): Promise<CheckReport> {
   const config = await readTrustConfig(options.tree);
   const threshold = options.threshold ?? config.threshold;
-  const maintainers = await readMaintainersFile(options.tree);
+  const maintainers = await readMaintainersFile(options.tree, options.maintainersFile);
   const { keyring, missing } = await loadKeys(options.tree, maintainers, options.keyringFile);
   const warnings: string[] = missing.map((f) => {
     const k = maintainers.keys.find((x) => x.fingerprint === f)!;

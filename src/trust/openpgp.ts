@@ -88,9 +88,15 @@ export async function readPublicKeys(data: Uint8Array, source: string): Promise<
   const text = new TextDecoder().decode(data.subarray(0, 64));
   let keys: openpgp.Key[];
   try {
-    keys = text.trimStart().startsWith('-----BEGIN PGP')
-      ? await openpgp.readKeys({ armoredKeys: new TextDecoder().decode(data) })
-      : await openpgp.readKeys({ binaryKeys: data });
+    if (text.trimStart().startsWith('-----BEGIN PGP')) {
+      // A file may hold several armored blocks one after another (concatenated exports).
+      const blocks = new TextDecoder().decode(data).match(/-----BEGIN PGP (?:PUBLIC|PRIVATE) KEY BLOCK-----[\s\S]*?-----END PGP (?:PUBLIC|PRIVATE) KEY BLOCK-----/g);
+      if (!blocks) throw new Error('no complete armored key block');
+      keys = [];
+      for (const b of blocks) keys.push(...(await openpgp.readKeys({ armoredKeys: b })));
+    } else {
+      keys = await openpgp.readKeys({ binaryKeys: data });
+    }
   } catch (e) {
     throw new StrataError('trust/bad-keyring', `cannot read OpenPGP public keys: ${errorMessage(e)}`, {
       location: { file: source },

@@ -30,14 +30,15 @@ export async function readTrustConfig(root: string): Promise<TrustConfig> {
   return { namespace: config.namespace, threshold: config.threshold };
 }
 
-export async function readMaintainersFile(root: string): Promise<Maintainers> {
-  const file = shown(root, 'MAINTAINERS');
+/** `<root>/MAINTAINERS`, or `overrideFile` (e.g. demo maintainers) when given. */
+export async function readMaintainersFile(root: string, overrideFile?: string): Promise<Maintainers> {
+  const file = overrideFile ?? shown(root, 'MAINTAINERS');
   let text: string;
   try {
-    text = await fs.readFile(path.join(root, 'MAINTAINERS'), 'utf8');
+    text = await fs.readFile(overrideFile ?? path.join(root, 'MAINTAINERS'), 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new StrataError('trust/no-maintainers', 'the tree has no MAINTAINERS file', {
+      throw new StrataError('trust/no-maintainers', overrideFile ? 'no such MAINTAINERS file' : 'the tree has no MAINTAINERS file', {
         location: { file },
         hint: 'add [people.<handle>] and [keys.<handle>.<label>] tables naming each maintainer and key fingerprint',
       });

@@ -19,6 +19,7 @@ export const spec: CommandSpec = {
     all: { type: 'boolean', description: 'check every image listed in digests/*.txt' },
     threshold: { type: 'string', valueName: 'M', description: 'distinct maintainers needed (default: strata.toml threshold, else 2)' },
     keyring: { type: 'string', valueName: 'FILE', description: 'one keyring file (armored or binary) instead of <tree>/keys/*.asc' },
+    maintainers: { type: 'string', valueName: 'FILE', description: 'a MAINTAINERS file instead of <tree>/MAINTAINERS' },
     threads: { type: 'string', valueName: 'N', description: 'verify on N worker threads (default 1: in-process)' },
     legacy: { type: 'boolean', description: 'also accept the legacy StageX payload (marked legacy in the output)' },
     json: JSON_OPTION,
@@ -53,6 +54,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     ...(threshold !== undefined ? { threshold } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(keyring !== undefined ? { keyringFile: path.resolve(io.cwd, keyring) } : {}),
+    ...(stringOpt(p, 'maintainers') !== undefined ? { maintainersFile: path.resolve(io.cwd, stringOpt(p, 'maintainers')!) } : {}),
   });
   for (const w of report.warnings) io.err(`warning: ${w}\n`);
   if (boolOpt(p, 'json')) io.out(`${JSON.stringify(reportJson(report), null, 2)}\n`);

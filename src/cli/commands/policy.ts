@@ -26,6 +26,7 @@ export const spec: CommandSpec = {
     'key-dir': { type: 'string', valueName: 'DIR', description: 'where keys/ will be installed (default: <out>/keys)' },
     'all-of': { type: 'boolean', description: 'require every maintainer (N-of-N) instead of any one (1-of-N)' },
     keyring: { type: 'string', valueName: 'FILE', description: 'one keyring file instead of <tree>/keys/*.asc' },
+    maintainers: { type: 'string', valueName: 'FILE', description: 'a MAINTAINERS file instead of <tree>/MAINTAINERS' },
     json: JSON_OPTION,
   },
   details: `
@@ -58,7 +59,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     throw new StrataError('cli/usage', `policy: --registry '${registry}' is not a host[:port]`, { hint: 'e.g. --registry docker.io' });
   }
   const config = await readTrustConfig(tree);
-  const maintainers = await readMaintainersFile(tree);
+  const maintainersOpt = stringOpt(p, 'maintainers');
+  const maintainers = await readMaintainersFile(tree, maintainersOpt === undefined ? undefined : path.resolve(io.cwd, maintainersOpt));
   const keyring = stringOpt(p, 'keyring');
   const { keyring: keys, missing } = await loadKeys(tree, maintainers, keyring === undefined ? undefined : path.resolve(io.cwd, keyring));
   for (const f of missing) io.err(`warning: no public key for ${f.toUpperCase()}; it is left out of the policy\n`);

@@ -83,3 +83,18 @@ test('sign usage errors exit 2', async () => {
     assert.match(io.stderr(), want, argv.join(' '));
   }
 });
+
+test('the demo flow: demo maintainers, two signers, check with --maintainers and --keyring', async () => {
+  const { writeDemoMaintainers } = await import('../../trust/demo-maintainers.js');
+  const demo = path.join(root, 'demo');
+  await writeDemoMaintainers(demo);
+  assert.equal((await fs.stat(path.join(demo, 'alice.key'))).mode & 0o777, 0o600);
+  for (const who of ['alice', 'bob']) {
+    const io = bufferIO({}, root);
+    assert.equal(await main(['sign', '--signatures', 'demo-sigs', '--key', path.join(demo, `${who}.key`), 'core-hello'], io), 0, io.stderr());
+  }
+  const io = bufferIO({}, root);
+  const argv = ['check', '--signatures', 'demo-sigs', '--maintainers', path.join(demo, 'MAINTAINERS'), '--keyring', path.join(demo, 'keyring.asc'), 'core-hello'];
+  assert.equal(await main(argv, io), 0, io.stderr());
+  assert.match(io.stdout(), /^core-hello\s+sha256:\w{12}…\s+2\/2\s+Alice Demo, Bob Demo\s+ok$/m);
+});
