@@ -259,6 +259,7 @@ class LineParser {
   }
 
   private checkFlags(kind: InstructionKind, raw: ReturnType<typeof extractFlags>['flags']): Flag[] {
+    if (raw.length === 0) return [];
     const spec = FLAG_SPECS[kind];
     const seen = new Set<string>();
     const out: Flag[] = [];
@@ -332,7 +333,7 @@ class LineParser {
         this.fail('containerfile/missing-argument', `${kind} ${first.text} has no value`, rest + first.start,
           `write ${kind} ${first.text}=<value>`);
       }
-      return [{ key: m[1]!, value: m[2]!.replace(/\s+$/, ''), loc: this.at(rest + first.start) }];
+      return [{ key: m[1]!, value: m[2]!.trimEnd(), loc: this.at(rest + first.start) }];
     }
     return words.map((w: PositionedWord) => {
       const eq = w.text.indexOf('=');
@@ -349,7 +350,7 @@ class LineParser {
     if (args.trim() === '') this.fail('containerfile/missing-argument', `${kind} needs a command`, rest, `write ${kind} <command>`);
     const argv = parseJsonArray(args);
     if (argv !== undefined) return { form: 'exec', argv };
-    return { form: 'shell', script: args.replace(/\s+$/, '') };
+    return { form: 'shell', script: args.trimEnd() };
   }
 
   /** JSON array if it parses, else whitespace-separated words (quotes respected and kept). */
@@ -360,7 +361,7 @@ class LineParser {
   }
 
   private single(kind: InstructionKind, args: string, rest: number, what: string): string {
-    const v = args.replace(/\s+$/, '');
+    const v = args.trimEnd(); // trimEnd removes exactly what /\s+$/ matches
     if (v === '') this.fail('containerfile/missing-argument', `${kind} needs ${what}`, rest, `write ${kind} <${what}>`);
     return v;
   }
