@@ -108,6 +108,7 @@ export function formatReport(r: CheckReport): string {
   r.results.forEach((x, i) => {
     out.push(line(rows[i]!));
     for (const j of x.rejected) out.push(`    rejected ${path.basename(j.source)}: ${j.code}: ${j.message}`);
+    if (x.accepted.length === 0 && x.rejected.length === 0) out.push('    no signatures found for this digest');
   });
   const failed = r.results.filter((x) => !x.ok).length;
   out.push(
