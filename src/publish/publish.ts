@@ -46,7 +46,7 @@ export interface PublishOptions {
   /** For credentials (auth.json / docker config). */
   readonly env: CredentialEnvironment;
   readonly clientOptions?: RegistryClientOptions;
-  /** Blobs uploaded at the same time (default 3). */
+  /** Blobs uploaded at the same time (default 6, as containers/image). */
   readonly parallel?: number;
   readonly onProgress?: (line: string) => void;
 }
@@ -160,7 +160,7 @@ export async function publishImages(options: PublishOptions): Promise<PublishRep
     try {
       const outcome: Record<BlobPushOutcome, string[]> = { uploaded: [], mounted: [], skipped: [] };
       let bytesUploaded = 0;
-      await forEachLimited(img.blobs, options.parallel ?? 3, async (d) => {
+      await forEachLimited(img.blobs, options.parallel ?? 6, async (d) => {
         const home = blobHome.get(d.digest);
         const result = await client.pushBlob(p.repository, storeBlobSource(store, d), home ? [home] : []);
         outcome[result].push(d.digest);

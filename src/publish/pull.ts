@@ -38,7 +38,7 @@ export interface PullOptions {
   readonly date?: Date;
   readonly env: CredentialEnvironment;
   readonly clientOptions?: RegistryClientOptions;
-  /** Blobs fetched at the same time (default 3). */
+  /** Blobs fetched at the same time (default 6, as containers/image). */
   readonly parallel?: number;
   readonly onProgress?: (line: string) => void;
 }
@@ -156,7 +156,7 @@ export async function pullVerified(options: PullOptions): Promise<PullResult> {
         if (await store.hasBlob(d.digest, d.size)) present.push(d.digest);
         else wanted.push(d);
       }
-      await forEachLimited(wanted, options.parallel ?? 3, async (d) => {
+      await forEachLimited(wanted, options.parallel ?? 6, async (d) => {
         await client.fetchBlob(ref.repository, d, await staged.sink(d.digest, d.size));
         fetched.push(d.digest);
         bytesFetched += d.size;
