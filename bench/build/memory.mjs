@@ -30,10 +30,10 @@ const baseLayout = path.join(tmp('strata-bench-mem-base-'), 'layout');
 await exportImage(await OciStore.open(templateStore), 'core-busybox', baseLayout);
 const q = QUARTER;
 const dir = addPackage(tree, 'user', 'big-layer', `FROM stagex/core-busybox
-RUN mkdir /big && head -c ${q}M /dev/urandom > /big/random \\
- && yes 'a line of text that repeats, with some numbers 0123456789' | head -c ${q}M > /big/text1 \\
- && seq 1 100000000 | head -c ${q}M > /big/text2 \\
- && yes 'another repeating line for the third file' | head -c ${q}M > /big/text3
+RUN mkdir /big && head -c ${q * 1048576} /dev/urandom > /big/random \\
+ && yes 'a line of text that repeats, with some numbers 0123456789' | head -c ${q * 1048576} > /big/text1 \\
+ && seq 1 100000000 | head -c ${q * 1048576} > /big/text2 \\
+ && yes 'another repeating line for the third file' | head -c ${q * 1048576} > /big/text3
 `);
 
 const rows = [];
