@@ -4,7 +4,10 @@
 // a peer (bench/plan/peer.py: regex FROM/COPY --from + topological sort, the way StageX's
 // Python graph generator works). Median of 5 wall-clock runs each, interleaved; prints both
 // and the ratio, and checks that both found the same graph.
-// usage: npm run build && node bench/plan/run.mjs [--runs N]
+// usage: npm run build && node bench/plan/run.mjs [--runs N] [--realtime]
+// --realtime runs both commands under `chrt -f 50` (root only): on a machine shared with
+// other busy processes that is the way to measure the wall time an idle machine would
+// show (docs/adr/0029). Both sides get the same treatment.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -12,8 +15,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeTree } from './gen-tree.mjs';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, realtime: { type: 'boolean', default: false } } });
 const runs = Number(values.runs);
+const realtime = values.realtime;
 const here = path.dirname(new URL(import.meta.url).pathname);
 const cli = path.join(here, '..', '..', 'dist', 'cli', 'main.js');
 const peer = path.join(here, 'peer.py');
@@ -27,7 +31,8 @@ try {
   // wall time measured here; CPU time (user+sys) from GNU time when present, because on a
   // shared machine the wall time mostly measures the other processes
   const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-  const time = ([cmd, args]) => {
+  const time = ([cmd0, args0]) => {
+    const [cmd, args] = realtime ? ['chrt', ['-f', '50', cmd0, ...args0]] : [cmd0, args0];
     const [c, a] = gnuTime ? [gnuTime, ['-f', 'CPU %U %S', cmd, ...args]] : [cmd, args];
     const t0 = process.hrtime.bigint();
     const r = spawnSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -65,6 +70,7 @@ try {
   const ms = median(st);
   const mp = median(pt);
   console.log(`tree: ${tree.packageCount} packages, ${a.packages.length} images, ${Math.max(...levels.values()) + 1} levels, core-busybox used by ${shared}`);
+  if (realtime) console.log('both commands ran under chrt -f 50 (real-time priority: the wall time of an idle machine)');
   console.log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, node ${process.version}`);
   console.log(`strata plan --json: median ${(ms / 1000).toFixed(3)} s  (runs: ${st.map((x) => (x / 1000).toFixed(3)).join(' ')})`);
   console.log(`peer (python3 regex + toposort): median ${(mp / 1000).toFixed(3)} s  (runs: ${pt.map((x) => (x / 1000).toFixed(3)).join(' ')})`);
