@@ -2,7 +2,7 @@
  * Where the builder keeps its working state: beside the OCI layout, in `<store>/strata/`
  * (ADR 0093). Nothing here is part of the layout; deleting it only costs time.
  */
-import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { StrataError } from '../errors.js';
 import { isStale, type LockInfo } from '../store/lock.js';
 import path from 'node:path';
@@ -43,7 +43,12 @@ export function statePaths(storeRoot: string): StatePaths {
 export async function claimWorkDir(state: StatePaths, timeoutMs = 600_000): Promise<StatePaths> {
   mkdirSync(state.work, { recursive: true });
   const work = mkdtempSync(path.join(state.work, `${process.pid}-`));
-  await waitForGc(gcLockPath(state), timeoutMs);
+  try {
+    await waitForGc(gcLockPath(state), timeoutMs);
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
   return { ...state, work };
 }
 

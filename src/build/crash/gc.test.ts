@@ -123,6 +123,7 @@ test('a build claiming its scratch waits while gc holds gc.lock, and goes on onc
   mkdirSync(st.root, { recursive: true });
   writeFileSync(gcLockPath(st), JSON.stringify({ pid: process.pid, host: os.hostname(), token: 't' }));
   await assert.rejects(claimWorkDir(st, 300), (e: unknown) => e instanceof StrataError && e.code === 'build/gc-running' && e.exitCode === 1);
+  assert.deepEqual(readdirSync(st.work), [], 'a build that gave up waiting leaves no scratch');
   setTimeout(() => rmSync(gcLockPath(st)), 200);
   const claimed = await claimWorkDir(st, 30_000);
   assert.equal(scratchOwnerPid(path.basename(claimed.work)), process.pid);
