@@ -117,7 +117,11 @@ interface InFlight {
 export interface ParallelGzipOptions {
   /** Default: the shared pool (one worker per core, or STRATA_COMPRESS_THREADS). */
   readonly pool?: DeflatePool;
-  /** Blocks in flight at most (memory ≈ window × 128 KiB × 2). Default: 4 per worker. */
+  /**
+   * Blocks in flight at most (memory ≈ window × 128 KiB × 1.5). Default: 16 per worker
+   * (4 MiB of input for 2 workers), enough slack that workers rarely starve when the
+   * main thread waits for a time slice on a loaded host.
+   */
   readonly window?: number;
   /**
    * The first this many blocks are compressed in the calling thread (default 8, i.e.
@@ -171,7 +175,7 @@ export class ParallelGzip {
   }
 
   private window(): number {
-    return this.windowOption ?? this.pool().size * 4;
+    return this.windowOption ?? this.pool().size * 16;
   }
 
   private submit(b: CutBlock): void {
