@@ -23,6 +23,7 @@ APT_PACKAGES=(
   openssl
   apache2-utils
   faketime
+  buildah
   git
   # the native addon (xattrs, whiteouts) and the static strata-exec helper: node-gyp needs these
   python3
