@@ -78,13 +78,30 @@ export interface ExpectedContent {
   readonly size: number;
 }
 
+/** The digest and size of exactly the bytes a hashing sink was given. */
+export interface SinkHash {
+  readonly digest: string;
+  readonly size: number;
+}
+
 /**
  * Yield the body's chunks while hashing them; throws `registry/size-exceeded` as soon as
  * more than `expected.size` bytes arrive, and — after the last chunk, before returning —
  * `registry/truncated-body` or `registry/digest-mismatch`. A consumer must treat what it
  * received as unverified until the iteration has completed without throwing.
+ *
+ * With `hashedBy`, the consumer hashes every chunk it is given (e.g. the store's blob
+ * writer) and this function does not hash them again: it still counts and caps the bytes,
+ * and after the last chunk compares `hashedBy()` — which must cover exactly the yielded
+ * chunks — with the expected size and digest (ADR 0124).
  */
-export async function* verifiedChunks(res: IncomingMessage, expected: ExpectedContent, where: string, what: string): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* verifiedChunks(
+  res: IncomingMessage,
+  expected: ExpectedContent,
+  where: string,
+  what: string,
+  hashedBy?: () => Promise<SinkHash>,
+): AsyncGenerator<Uint8Array, void, undefined> {
   const declared = contentLength(res);
   if (declared !== undefined && declared !== expected.size) {
     res.destroy();
@@ -94,10 +111,11 @@ export async function* verifiedChunks(res: IncomingMessage, expected: ExpectedCo
       hint: 'the registry serves different content than the manifest names; do not use this registry for this image',
     });
   }
-  const hasher = new StreamingDigest();
+  const hasher = hashedBy === undefined ? new StreamingDigest() : undefined;
+  let received = 0;
   try {
     for await (const chunk of res as AsyncIterable<Buffer>) {
-      if (hasher.size + chunk.length > expected.size) {
+      if (received + chunk.length > expected.size) {
         res.destroy();
         throw registryError('size-exceeded', `${what}: more than the expected ${expected.size} bytes arrived`, {
           where,
@@ -105,7 +123,8 @@ export async function* verifiedChunks(res: IncomingMessage, expected: ExpectedCo
           hint: 'the registry serves different content than the manifest names; do not use this registry for this image',
         });
       }
-      hasher.update(chunk);
+      received += chunk.length;
+      hasher?.update(chunk);
       yield chunk;
     }
   } catch (e) {
@@ -115,13 +134,25 @@ export async function* verifiedChunks(res: IncomingMessage, expected: ExpectedCo
     // the consumer stopped early (break or its own failure): do not leave the socket open
     if (!res.complete) res.destroy();
   }
-  if (hasher.size < expected.size) {
-    throw registryError('truncated-body', `${what}: received ${hasher.size} of ${expected.size} bytes`, {
+  if (received < expected.size) {
+    throw registryError('truncated-body', `${what}: received ${received} of ${expected.size} bytes`, {
       where,
       hint: 'the registry or a proxy cut the transfer; try again',
     });
   }
-  const actual = hasher.finish();
+  let actual: string;
+  if (hasher !== undefined) actual = hasher.finish();
+  else {
+    const sunk = await hashedBy!();
+    if (sunk.size !== received) {
+      throw registryError('sink-mismatch', `${what}: the sink hashed ${sunk.size} bytes, ${received} were received`, {
+        where,
+        kind: 'check',
+        hint: 'a bug in the consumer of the download; nothing was kept — report it',
+      });
+    }
+    actual = sunk.digest;
+  }
   if (actual !== expected.digest) {
     throw registryError('digest-mismatch', `${what}: the bytes received hash to ${actual}, expected ${expected.digest}`, {
       where,

@@ -6,7 +6,7 @@
  */
 import { registryError, displayUrl, printable } from './errors.js';
 import { RegistryTransport, type TransportOptions, type BodySource } from './transport.js';
-import { readCapped, readPrefix, verifiedChunks, contentLength, type ExpectedContent } from './body.js';
+import { readCapped, readPrefix, verifiedChunks, contentLength, type ExpectedContent, type SinkHash } from './body.js';
 import { StreamingDigest, isSha256Digest, requireDigest, sha256Of } from './content-digest.js';
 import { requireRepository, requireTagOrDigest } from './reference.js';
 import { loadCredentials, type CredentialEnvironment } from './credentials.js';
@@ -39,6 +39,14 @@ export interface BlobSink {
   commit?(): Promise<void> | void;
   /** The transfer failed or did not verify: discard everything written. */
   abort?(reason: unknown): Promise<void> | void;
+  /**
+   * Optional, for sinks that hash what they are given anyway (the store's blob writer):
+   * called once after the last `write`, it ends the writing and returns the sha256 digest
+   * and size of exactly the bytes written. The client then does not hash the body itself;
+   * it still counts and caps the bytes and compares this digest with the expected one
+   * before `commit` (ADR 0124).
+   */
+  finish?(): Promise<SinkHash>;
 }
 
 export interface FetchedManifest {
@@ -115,7 +123,7 @@ export class RegistryClient {
    * if the bytes are not exactly `expected`. Until it has ended normally, treat every
    * chunk as unverified.
    */
-  async *blobChunks(repository: string, expected: ExpectedContent): AsyncGenerator<Uint8Array, void, undefined> {
+  async *blobChunks(repository: string, expected: ExpectedContent, hashedBy?: () => Promise<SinkHash>): AsyncGenerator<Uint8Array, void, undefined> {
     requireRepository(repository);
     requireDigest(expected.digest, this.where(repository));
     const res = await this.transport.send({
@@ -126,13 +134,18 @@ export class RegistryClient {
       followRedirects: true,
       what: `GET blob ${expected.digest}`,
     });
-    yield* verifiedChunks(res.body, expected, displayUrl(res.url), `blob ${expected.digest} of ${this.where(repository)}`);
+    yield* verifiedChunks(res.body, expected, displayUrl(res.url), `blob ${expected.digest} of ${this.where(repository)}`, hashedBy);
   }
 
-  /** Fetch a blob into `sink`; `sink.commit()` only after every byte verified, `abort` otherwise. */
+  /**
+   * Fetch a blob into `sink`; `sink.commit()` only after every byte verified, `abort`
+   * otherwise. A sink with `finish` supplies the digest of what it was given (one hash per
+   * byte instead of two); it is compared exactly as the client's own would be.
+   */
   async fetchBlob(repository: string, expected: ExpectedContent, sink: BlobSink): Promise<void> {
+    const hashedBy = sink.finish === undefined ? undefined : () => sink.finish!();
     try {
-      for await (const chunk of this.blobChunks(repository, expected)) await sink.write(chunk);
+      for await (const chunk of this.blobChunks(repository, expected, hashedBy)) await sink.write(chunk);
     } catch (e) {
       await sink.abort?.(e);
       throw e;

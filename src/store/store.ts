@@ -4,7 +4,8 @@
  *
  * - put verifies while writing: bytes go to `tmp/<pid>-<rand>.blob`, are hashed as they
  *   are written, fsync'd, and renamed into `blobs/sha256/<hex>` only when digest and size
- *   match what the caller expected; the directory is fsync'd after the rename;
+ *   match what the caller expected; the directory is fsync'd after the rename (or, for
+ *   a batch, once after the last rename and before any ref names the blobs — ADR 0125);
  * - put is idempotent: putting an existing blob rewrites the same bytes atomically
  *   (which also repairs a damaged copy);
  * - index updates are atomic and serialised: under `index.json.lock`, index.json is
@@ -62,9 +63,33 @@ function tempName(kind: string): string {
   return `${process.pid}-${randomBytes(8).toString('hex')}.${kind}`;
 }
 
-/** A blob being written: hashed as it goes, committed by an atomic rename. */
+/** Small writes are copied into a buffer of this size and written together. */
+const WRITE_BUFFER = 1024 * 1024;
+
+export interface CommitOptions {
+  /**
+   * fsync `blobs/sha256/` after the rename (default true). A caller that commits several
+   * blobs may pass false and call `OciStore.syncBlobDirectory()` once after the last
+   * rename — before anything (a ref) names them (ADR 0125).
+   */
+  readonly syncDirectory?: boolean;
+}
+
+/**
+ * A blob being written: hashed as it goes, committed by an atomic rename.
+ *
+ * Every byte given to `write` is hashed at once (so a caller may reuse its buffer as soon
+ * as `write` returns), copied into a 1 MiB buffer when small and written in large pieces.
+ * `finish()` ends the writing: it writes what is buffered, fsyncs and closes the temp file
+ * and reports the digest and size of exactly the bytes given to `write` — the digest a
+ * caller may compare instead of hashing the same bytes again (ADR 0124). `commit()`
+ * compares that digest and size with what the caller expects and only then renames.
+ */
 export class BlobWriter {
   private readonly hash = new DigestCounter();
+  private buffer: Buffer | undefined;
+  private buffered = 0;
+  private finishing: Promise<BlobRef> | undefined;
   private done = false;
   private constructor(
     private readonly store: OciStore,
@@ -78,8 +103,40 @@ export class BlobWriter {
     return new BlobWriter(store, fh, p);
   }
 
+  /** Bytes given to `write` so far. */
+  get size(): number {
+    return this.hash.size;
+  }
+
   async write(chunk: Uint8Array): Promise<void> {
+    if (this.finishing !== undefined || this.done) throw new Error('BlobWriter: write after finish');
     this.hash.update(chunk);
+    if (chunk.length >= WRITE_BUFFER / 4) {
+      await this.flush();
+      await this.writeAll(chunk);
+      return;
+    }
+    let off = 0;
+    while (off < chunk.length) {
+      this.buffer ??= Buffer.allocUnsafe(WRITE_BUFFER);
+      const n = Math.min(chunk.length - off, WRITE_BUFFER - this.buffered);
+      this.buffer.set(chunk.subarray(off, off + n), this.buffered);
+      this.buffered += n;
+      off += n;
+      if (this.buffered === WRITE_BUFFER) await this.flush();
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buffered === 0) return;
+    const b = this.buffer!.subarray(0, this.buffered);
+    // the full buffer is handed to the file; the next bytes go to a new one
+    this.buffer = undefined;
+    this.buffered = 0;
+    await this.writeAll(b);
+  }
+
+  private async writeAll(chunk: Uint8Array): Promise<void> {
     let off = 0;
     while (off < chunk.length) {
       const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
@@ -87,25 +144,44 @@ export class BlobWriter {
     }
   }
 
-  /** Verify against `expected`, fsync and rename into place. */
-  async commit(expected: Expected = {}): Promise<BlobRef> {
+  /**
+   * End writing: write the buffered bytes, fsync and close the temp file. Returns the
+   * digest and size of the bytes given to `write` (computed once, here). Idempotent;
+   * nothing is renamed yet.
+   */
+  finish(): Promise<BlobRef> {
+    if (this.done && this.finishing === undefined) return Promise.reject(new Error('BlobWriter already aborted'));
+    this.finishing ??= (async () => {
+      await this.flush();
+      const result = { digest: this.hash.digest(), size: this.hash.size };
+      await this.fh.sync();
+      await this.fh.close();
+      return result;
+    })();
+    return this.finishing;
+  }
+
+  /**
+   * Finish if not done yet, verify against `expected`, rename into `blobs/sha256/` and
+   * (unless told otherwise) fsync that directory. On a mismatch the temp file is removed
+   * and nothing is stored.
+   */
+  async commit(expected: Expected = {}, options: CommitOptions = {}): Promise<BlobRef> {
     if (this.done) throw new Error('BlobWriter already finished');
-    this.done = true;
-    const size = this.hash.size;
-    const digest = this.hash.digest();
     try {
+      const { digest, size } = await this.finish();
+      this.done = true;
       if ((expected.digest !== undefined && expected.digest !== digest) || (expected.size !== undefined && expected.size !== size)) {
         throw new StrataError('store/digest-mismatch', `content does not match: expected ${expected.digest ?? '(any digest)'} / ${expected.size ?? '(any)'} bytes, got ${digest} / ${size} bytes`, {
           hint: 'the data was corrupted in transit or the expected digest is wrong; nothing was stored',
           kind: 'check',
         });
       }
-      await this.fh.sync();
-      await this.fh.close();
       await rename(this.tempPath, blobPath(this.store.root, digest));
-      await fsyncDir(path.join(this.store.root, BLOBS_DIR));
+      if (options.syncDirectory !== false) await this.store.syncBlobDirectory();
       return { digest, size };
     } catch (e) {
+      this.done = true;
       await this.fh.close().catch(() => undefined);
       await unlink(this.tempPath).catch(() => undefined);
       throw e;
@@ -115,6 +191,9 @@ export class BlobWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    this.buffer = undefined;
+    // a finish() in progress owns the handle until it settles
+    if (this.finishing !== undefined) await this.finishing.catch(() => undefined);
     await this.fh.close().catch(() => undefined);
     await unlink(this.tempPath).catch(() => undefined);
   }
@@ -185,6 +264,11 @@ export class OciStore {
 
   blobPath(d: Digest): string {
     return blobPath(this.root, d);
+  }
+
+  /** fsync `blobs/sha256/`: makes every rename into it so far durable. */
+  async syncBlobDirectory(): Promise<void> {
+    await fsyncDir(path.join(this.root, BLOBS_DIR));
   }
 
   async openBlobWriter(): Promise<BlobWriter> {
