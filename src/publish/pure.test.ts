@@ -111,6 +111,17 @@ test('StagedBlobs: nothing in blobs/ until commitAll; discard leaves no file; un
     assert.deepEqual(tmp(), []);
     assert.equal(blobs().length, 2);
 
+    // the sink's finish() hashes exactly what was written; a client that ignored a
+    // mismatch and marked the blob verified anyway still cannot get it into blobs/
+    const careless = new StagedBlobs(store);
+    const cs = await careless.sink(sha256Digest(x), x.length);
+    await cs.write(z);
+    assert.deepEqual(await cs.finish!(), { digest: sha256Digest(z), size: 1 });
+    await cs.commit!();
+    await assert.rejects(careless.commitAll(), (e: Error & { code?: string }) => e.code === 'store/digest-mismatch');
+    assert.deepEqual(tmp(), []);
+    assert.equal(blobs().length, 2);
+
     const lying = new StagedBlobs(store);
     await lying.stageBytes(sha256Digest(x), z); // wrong bytes for the digest: BlobWriter refuses at commit
     await assert.rejects(lying.commitAll(), (e: Error & { code?: string }) => e.code === 'store/digest-mismatch');

@@ -257,3 +257,94 @@ test('a registry that stores a different digest than pushed: registry/digest-mis
     (client) => assert.rejects(client.putManifest(REPO, 'other', image.manifestBytes, image.manifest.mediaType), code('registry/digest-mismatch')),
   );
 });
+
+/** A sink that hashes what it is given and offers the digest (as the store's writer does). */
+function hashingSink(lie?: (h: { digest: string; size: number }) => { digest: string; size: number }) {
+  const inner = memorySink();
+  const written: Buffer[] = [];
+  let finished = 0;
+  return {
+    write: (c: Uint8Array) => {
+      written.push(Buffer.from(c));
+      inner.write(c);
+    },
+    finish: async () => {
+      finished++;
+      const bytes = Buffer.concat(written);
+      const h = { digest: sha256Of(bytes), size: bytes.length };
+      return lie ? lie(h) : h;
+    },
+    commit: () => void inner.commit?.(),
+    abort: (reason?: unknown) => void inner.abort?.(reason),
+    result: () => inner.result(),
+    aborted: () => inner.aborted(),
+    finishedCount: () => finished,
+  };
+}
+
+test('a sink that hashes: good bytes commit after one finish(); wrong bytes are registry/digest-mismatch and aborted', async () => {
+  const good = hashingSink();
+  await withRule(async () => false, (client) => client.fetchBlob(REPO, layer(), good));
+  assert.equal(good.finishedCount(), 1);
+  assert.ok(good.result()?.equals(image.layers[0]!));
+
+  const bad = hashingSink();
+  await withRule(
+    async (req, res, upstream) => {
+      if (req.method !== 'GET' || !isBlob(req.url)) return false;
+      const up = await upstream();
+      const body = Buffer.from(up.body);
+      body[0] = body[0]! ^ 0x01;
+      res.writeHead(up.status, up.headers).end(body);
+      return true;
+    },
+    (client) => assert.rejects(client.fetchBlob(REPO, layer(), bad), code('registry/digest-mismatch', /hash to sha256:/)),
+  );
+  assert.equal(bad.result(), undefined);
+  assert.ok(bad.aborted());
+});
+
+test('a sink that hashes: truncated and endless bodies fail before finish() is asked', async () => {
+  const cut = hashingSink();
+  await withRule(
+    async (req, res, upstream) => {
+      if (req.method !== 'GET' || !isBlob(req.url)) return false;
+      const up = await upstream();
+      res.writeHead(up.status, up.headers);
+      res.write(up.body.subarray(0, 100));
+      setImmediate(() => res.socket?.destroy());
+      return true;
+    },
+    (client) => assert.rejects(client.fetchBlob(REPO, layer(), cut), code('registry/truncated-body')),
+  );
+  assert.equal(cut.finishedCount(), 0);
+  assert.ok(cut.aborted());
+
+  const endless = hashingSink();
+  await withRule(
+    (req, res) => {
+      if (req.method !== 'GET' || !isBlob(req.url)) return false;
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const piece = Buffer.alloc(64 * 1024, 0x42);
+      const pump = (): void => {
+        while (!res.destroyed) if (!res.write(piece)) return void res.once('drain', pump);
+      };
+      pump();
+      return true;
+    },
+    (client) => assert.rejects(client.fetchBlob(REPO, layer(), endless), code('registry/size-exceeded')),
+  );
+  assert.equal(endless.finishedCount(), 0);
+  assert.ok(endless.aborted());
+});
+
+test('a sink whose finish() does not cover the bytes received: registry/sink-mismatch, or the digest is compared as usual', async () => {
+  const short = hashingSink((h) => ({ ...h, size: h.size - 1 }));
+  await withRule(async () => false, (client) => assert.rejects(client.fetchBlob(REPO, layer(), short), code('registry/sink-mismatch')));
+  assert.ok(short.aborted());
+  assert.equal(short.result(), undefined);
+
+  const wrong = hashingSink((h) => ({ ...h, digest: `sha256:${'0'.repeat(64)}` }));
+  await withRule(async () => false, (client) => assert.rejects(client.fetchBlob(REPO, layer(), wrong), code('registry/digest-mismatch')));
+  assert.ok(wrong.aborted());
+});
