@@ -1,6 +1,8 @@
 /**
- * A cross-process lock file (ADR 0055): created with O_EXCL, holding
- * `{"pid":…,"host":…,"token":…}`. A lock whose owner is on this host and no longer
+ * A cross-process lock file (ADR 0055) holding `{"pid":…,"host":…,"token":…}`. It is
+ * written complete under a temp name in the scratch dir and hard-linked into place (link
+ * fails when the lock exists), so nobody ever reads an empty lock being created and takes
+ * it for garbage left by a crash. A lock whose owner is on this host and no longer
  * running is stale and is broken by renaming it away and checking that what was renamed
  * is the stale lock (if another process re-took the lock in between, it is linked back).
  * Locks held by another host are never broken automatically.
@@ -80,36 +82,47 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<() =
   const info: LockInfo = { pid: process.pid, host: os.hostname(), token: randomBytes(12).toString('hex') };
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let wait = 5;
-  for (;;) {
-    try {
-      const fh = await open(file, 'wx', 0o644);
+  const tmp = path.join(opts.scratchDir, `${process.pid}-${randomBytes(6).toString('hex')}.lock`);
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(JSON.stringify(info));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    for (;;) {
       try {
-        await fh.writeFile(JSON.stringify(info));
-        await fh.sync();
-      } finally {
-        await fh.close();
+        await link(tmp, file);
+        return async () => {
+          const cur = await readLock(file);
+          if (cur !== undefined && cur !== 'garbage' && cur.token === info.token) await unlink(file);
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      return async () => {
-        const cur = await readLock(file);
-        if (cur !== undefined && cur !== 'garbage' && cur.token === info.token) await unlink(file);
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      await waitOrBreak(file, opts.scratchDir, deadline);
+      await sleep(wait);
+      wait = Math.min(wait * 2, 100);
     }
-    const holder = await readLock(file);
-    if (holder !== undefined && isStale(holder)) {
-      await breakStale(file, holder, opts.scratchDir);
-      continue;
-    }
-    if (Date.now() > deadline) {
-      const who = holder && holder !== 'garbage' ? `process ${holder.pid} on ${holder.host}` : 'another process';
-      throw new StrataError('store/locked', `${file} is held by ${who}`, {
-        location: { file },
-        hint: 'wait for the other strata process to finish; if none is running, delete the lock file',
-        kind: 'build',
-      });
-    }
-    await sleep(wait);
-    wait = Math.min(wait * 2, 100);
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** The lock is taken: break it if its holder is gone, else throw past the deadline. */
+async function waitOrBreak(file: string, scratchDir: string, deadline: number): Promise<void> {
+  const holder = await readLock(file);
+  if (holder !== undefined && isStale(holder)) {
+    await breakStale(file, holder, scratchDir);
+    return;
+  }
+  if (Date.now() > deadline) {
+    const who = holder && holder !== 'garbage' ? `process ${holder.pid} on ${holder.host}` : 'another process';
+    throw new StrataError('store/locked', `${file} is held by ${who}`, {
+      location: { file },
+      hint: 'wait for the other strata process to finish; if none is running, delete the lock file',
+      kind: 'build',
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +16,7 @@ import { gcStore } from './gc.js';
 import { exportImage } from './export.js';
 import { BLOBS_DIR, LOCK_FILE, TMP_DIR } from './paths.js';
 import { OciStore } from './store.js';
+import { acquireLock } from './lock.js';
 import { putTinyImage } from './test-image.js';
 
 function tmp(): string {
@@ -202,6 +203,72 @@ test('skopeo and umoci accept the store layout and an exported image', async () 
     assert.equal(copied.Digest, desc.digest, 'skopeo copies the exported image bit for bit');
     await assert.rejects(exportImage(s, 'core-tiny', out), (e: unknown) => e instanceof StrataError && e.code === 'store/export-exists');
     await assert.rejects(exportImage(s, 'core-none', path.join(dir, 'e2')), (e: unknown) => e instanceof StrataError && e.code === 'store/unknown-image');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the store lock excludes concurrent holders within one process and leaves no temp files', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-lock-'));
+  try {
+    mkdirSync(path.join(dir, 'tmp'));
+    const file = path.join(dir, 'index.json.lock');
+    let holders = 0;
+    let most = 0;
+    let entered = 0;
+    await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const release = await acquireLock(file, { scratchDir: path.join(dir, 'tmp'), timeoutMs: 60_000 });
+        holders += 1;
+        entered += 1;
+        most = Math.max(most, holders);
+        await new Promise((r) => setImmediate(r));
+        holders -= 1;
+        await release();
+      }),
+    );
+    assert.equal(entered, 40);
+    assert.equal(most, 1, 'two holders at once');
+    assert.deepEqual(readdirSync(path.join(dir, 'tmp')), [], 'no temp lock files left');
+    assert.equal(existsSync(file), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the store lock holds across processes: 4 writers × 40 read-modify-write rounds lose nothing', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-lock-'));
+  try {
+    mkdirSync(path.join(dir, 'tmp'));
+    const counter = path.join(dir, 'counter');
+    writeFileSync(counter, '0');
+    const lockUrl = pathToFileURL(path.join(repoRoot, 'dist', 'store', 'lock.js')).href;
+    const script = `
+      import { acquireLock } from ${JSON.stringify(lockUrl)};
+      import { readFileSync, writeFileSync } from 'node:fs';
+      const [file, scratchDir, counter] = process.argv.slice(1);
+      for (let i = 0; i < 40; i++) {
+        const release = await acquireLock(file, { scratchDir, timeoutMs: 60000 });
+        const n = Number(readFileSync(counter, 'utf8'));
+        await new Promise((r) => setTimeout(r, Math.random() * 2));
+        writeFileSync(counter, String(n + 1));
+        await release();
+      }`;
+    const children = Array.from({ length: 4 }, () =>
+      spawn(process.execPath, ['--input-type=module', '-e', script, path.join(dir, 'index.json.lock'), path.join(dir, 'tmp'), counter], { stdio: ['ignore', 'ignore', 'pipe'] }),
+    );
+    const codes = await Promise.all(
+      children.map((c) => new Promise<number | null>((resolve) => {
+        let err = '';
+        c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+        c.on('close', (code) => {
+          if (code !== 0) process.stderr.write(err);
+          resolve(code);
+        });
+      })),
+    );
+    assert.deepEqual(codes, [0, 0, 0, 0]);
+    assert.equal(readFileSync(counter, 'utf8'), '160', 'an update was lost: two processes held the lock at once');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
