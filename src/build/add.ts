@@ -4,7 +4,7 @@
  * the archive's modes and owners; any other local file is copied like COPY; a URL is
  * served only from the source cache and only with `--checksum=sha256:<hex>` (ADR 0094).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { SourceLocation } from '../errors.js';
 import type { SourceCache } from '../source/cache.js';
@@ -41,6 +41,9 @@ export async function addArchiveOrFile(w: UpperWriter, ctx: SourceFs, rel: strin
   }
   const dir = mkdtempSync(path.join(workRoot, 'add-'));
   try {
+    // the unpack root stands for a destination the ADD creates: 0755, not mkdtemp's 0700
+    // (an archive entry for '.' still sets it, as in Docker)
+    chmodSync(dir, 0o755);
     await extractTar(openDecompressed(node.abs), dir, { label: rel, owners: 'keep' });
     const fs = new LayeredFs([dir], `archive '${rel}'`);
     copySources(w, fs, [''], dest.endsWith('/') ? dest : `${dest}/`, { ...base, context: false });

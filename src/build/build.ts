@@ -5,15 +5,16 @@
  * unchanged is taken from the cache (ADR 0095). Each image is referenced in the store only
  * once its manifest and every blob are in; then its line of digests/<stage>.txt is set.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseContainerfile } from '../containerfile/parser.js';
 import { parsePlatform } from '../containerfile/scope.js';
-import { digestHex, type Digest } from '../digest/digest.js';
+import { digestHex, sha256Digest, type Digest } from '../digest/digest.js';
+import { parseManifest } from '../oci/validate.js';
 import { StrataError, StrataErrors } from '../errors.js';
 import { buildImageConfig } from '../oci/build.js';
-import type { Descriptor, RuntimeConfig } from '../oci/types.js';
+import { MEDIA_TYPE_MANIFEST, type Descriptor, type RuntimeConfig } from '../oci/types.js';
 import { planTree } from '../plan/plan.js';
 import { selectClosure } from '../plan/graph.js';
 import type { PlannedImage } from '../plan/types.js';
@@ -28,7 +29,7 @@ import { OciStore } from '../store/store.js';
 import { loadTree } from '../tree/load.js';
 import type { PackageDef, Tree } from '../tree/types.js';
 import { cacheKey, sha256Hex } from './cache-key.js';
-import { ContextFs, listContext, virtualFromBytes, type VirtualFile } from './context.js';
+import { ContextFs, describeBytes, listContext, type VirtualFile } from './context.js';
 import { UpperWriter } from './copy.js';
 import { updateDigestsFile } from './digests-file.js';
 import { LayeredFs } from './layered-fs.js';
@@ -151,6 +152,7 @@ async function buildTreeUnguarded(o: BuildOptions): Promise<BuildReport> {
     else running--;
   };
 
+  const verified: VerifiedBlobs = new Set();
   const promises = new Map<string, Promise<ImageBuildResult>>();
   for (const name of selected.order) {
     const img = byName.get(name)!;
@@ -159,7 +161,7 @@ async function buildTreeUnguarded(o: BuildOptions): Promise<BuildReport> {
       await acquire();
       try {
         o.onEvent?.({ type: 'start', image: name });
-        const r = await buildImage(tree, img, packages.get(img.packageId)!, store, state, cache, o);
+        const r = await buildImage(tree, img, packages.get(img.packageId)!, store, state, cache, o, verified);
         o.onEvent?.({ type: 'done', image: name, result: r });
         return r;
       } catch (caught) {
@@ -183,21 +185,24 @@ async function buildTreeUnguarded(o: BuildOptions): Promise<BuildReport> {
   return { store: store.root, results: settled.map((s) => (s as PromiseFulfilledResult<ImageBuildResult>).value) };
 }
 
-async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store: OciStore, state: StatePaths, cache: SourceCache, o: BuildOptions): Promise<ImageBuildResult> {
+async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store: OciStore, state: StatePaths, cache: SourceCache, o: BuildOptions, verified: VerifiedBlobs): Promise<ImageBuildResult> {
   const cf = pkg.containerfile!;
   const platform = packagePlatform(pkg, tree.config.platform);
   const epoch = tree.config.sourceDateEpoch;
   const pkgDir = path.resolve(pkg.dir);
   const log = path.join(state.logs, `${img.name}.log`);
-  writeFileSync(log, `strata build ${img.name} (${pkg.id}, ${platform})\n`);
-  const scratch = mkdtempSync(path.join(state.work, 'ctx-'));
+  const logHeader = `strata build ${img.name} (${pkg.id}, ${platform})\n`;
+  // the context scratch (a decoded seed) is made only after a cache miss, and only when needed
+  const scratch = path.join(state.work, `ctx-${img.name}`);
+  let scratchMade = false;
   try {
     const virtual: VirtualFile[] = [];
     for (const f of await fetchedFiles(pkg, cache)) virtual.push({ rel: `fetch/${f.file}`, abs: f.path, sha256: f.hash, size: 0 });
     let seedHash: string | undefined;
     const seed = pkg.seed ? await loadSeed(pkgDir, pkg.dir) : undefined;
-    if (seed) {
-      virtual.push(virtualFromBytes(seed.spec.file, path.join(scratch, 'seed'), seed.bytes));
+    const seedFile = seed ? describeBytes(seed.spec.file, path.join(scratch, 'seed'), seed.bytes) : undefined;
+    if (seed && seedFile) {
+      virtual.push(seedFile);
       seedHash = seed.spec.hash;
     }
     const context = new ContextFs(pkgDir, virtual);
@@ -208,13 +213,18 @@ async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store:
       deps[ref.image] = d ? d.digest : 'missing';
     }
     const network = o.allowNetwork ?? false;
+    const tList = performance.now();
+    const listing = await listContext(context);
+    const listMs = performance.now() - tList;
+    // both files are in the package directory, so the listing already hashed them
+    const hashOf = (name: string): string => listing.find((e) => e.path === name && e.kind === 'file')?.sha256 ?? sha256Hex(readFileSync(path.join(pkgDir, name)));
     const key = cacheKey({
       image: img.name,
       target: img.target,
       targetIndex: img.targetIndex,
-      containerfile: sha256Hex(readFileSync(path.join(pkgDir, 'Containerfile'))),
-      packageToml: sha256Hex(readFileSync(path.join(pkgDir, 'package.toml'))),
-      context: await listContext(context),
+      containerfile: hashOf('Containerfile'),
+      packageToml: hashOf('package.toml'),
+      context: listing,
       sources: pkg.sources.map((s) => ({ file: s.file, hash: s.hash })),
       seed: seedHash,
       deps,
@@ -230,14 +240,20 @@ async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store:
     };
 
     if (!o.noCache) {
-      const hit = await cachedImage(store, recordFile);
+      const hit = await cachedImage(store, recordFile, verified);
       if (hit) {
         const current = await store.resolveRef(img.name);
         if (current?.digest !== hit.digest) await store.setRef(img.name, hit);
         await digestsOf(hit.digest);
-        writeFileSync(log, `cached: ${hit.digest} (key ${key})\n`, { flag: 'a' });
+        noteCacheHit(log, logHeader, `cached: ${hit.digest} (key ${key})\n`);
         return { image: img.name, digest: hit.digest, cached: true, hermetic: !network, log };
       }
+    }
+    writeFileSync(log, `${logHeader}context listed and hashed in ${(listMs / 1000).toFixed(2)} s (${listing.length} entries)\n`);
+    if (seed && seedFile) {
+      mkdirSync(scratch, { recursive: true });
+      scratchMade = true;
+      writeFileSync(seedFile.abs, seed.bytes, { mode: 0o644 });
     }
 
     let keptRoot: string | undefined;
@@ -266,21 +282,69 @@ async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store:
     writeFileSync(log, `built: ${desc.digest}\n`, { flag: 'a' });
     return { image: img.name, digest: desc.digest, cached: false, hermetic: !network, log, ...(keptRoot ? { keptRoot } : {}) };
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratchMade) rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-async function cachedImage(store: OciStore, recordFile: string): Promise<Descriptor | undefined> {
+/**
+ * On a cache hit the log keeps the build that made the image and gains one `cached:` line,
+ * unless it already ends with that line (a repeated no-change rebuild appends nothing).
+ * Appending, not rewriting: truncating and rewriting hundreds of small files costs ext4 a
+ * flush per file (auto_da_alloc), which dominated no-change rebuilds.
+ */
+function noteCacheHit(log: string, header: string, line: string): void {
+  let fd: number;
+  try {
+    fd = openSync(log, 'r');
+  } catch {
+    writeFileSync(log, header + line);
+    return;
+  }
+  let tail = '';
+  try {
+    const size = fstatSync(fd).size;
+    const want = Math.min(size, Buffer.byteLength(line));
+    const buf = Buffer.alloc(want);
+    const n = readSync(fd, buf, 0, want, size - want);
+    tail = buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+  if (tail !== line) appendFileSync(log, line);
+}
+
+/** `digest:size` of blobs this process has already found present (blobs are immutable). */
+type VerifiedBlobs = Set<string>;
+
+async function cachedImage(store: OciStore, recordFile: string, verified: VerifiedBlobs): Promise<Descriptor | undefined> {
   let rec: CacheRecord;
   try {
-    rec = JSON.parse(await readFile(recordFile, 'utf8')) as CacheRecord;
+    rec = JSON.parse(readFileSync(recordFile, 'utf8')) as CacheRecord;
   } catch {
     return undefined;
   }
   try {
-    await store.assertComplete(rec.descriptor);
-    await store.readManifest(rec.descriptor.digest);
-    return rec.descriptor;
+    // the manifest is read (and its digest verified); every blob it names must be present
+    // with its size — layers shared by many images are checked once per process
+    const d = rec.descriptor;
+    if (d.mediaType !== MEDIA_TYPE_MANIFEST) {
+      await store.assertComplete(d);
+      return d;
+    }
+    // synchronous reads: a no-change rebuild does this for every image, and a thread-pool
+    // round trip per tiny file costs more than the read
+    const file = store.blobPath(d.digest);
+    const bytes = readFileSync(file);
+    if (bytes.length !== d.size || sha256Digest(bytes) !== d.digest) return undefined;
+    const m = parseManifest(bytes, file);
+    for (const b of [m.config, ...m.layers]) {
+      const id = `${b.digest}:${b.size}`;
+      if (verified.has(id)) continue;
+      const st = statSync(store.blobPath(b.digest), { throwIfNoEntry: false });
+      if (!st?.isFile() || st.size !== b.size) return undefined;
+      verified.add(id);
+    }
+    return d;
   } catch {
     return undefined;
   }

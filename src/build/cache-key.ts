@@ -9,7 +9,7 @@ import { PINNED_GZIP } from '../tar/pinned-gzip.js';
 import type { ContextListingEntry } from './context.js';
 
 /** Bump when the builder's output for the same inputs changes (layer format, config fields…). */
-export const BUILD_FORMAT_VERSION = 2; // 2: blocked parallel gzip layers (ADR 0057)
+export const BUILD_FORMAT_VERSION = 3; // 2: blocked parallel gzip layers (ADR 0057); 3: owners/modes of created directories (ADR 0145)
 
 export interface CacheKeyInput {
   readonly image: string;

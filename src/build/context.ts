@@ -5,7 +5,7 @@
  * normalises context modes (ADR 0091).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { compareBytes, joinRel, nodeFromStats, type FsNode, type SourceFs } from './layered-fs.js';
 
@@ -71,10 +71,15 @@ export class ContextFs implements SourceFs {
   }
 }
 
+/** Describe bytes (a decoded seed) as a context file at `file`, without writing them. */
+export function describeBytes(rel: string, file: string, bytes: Uint8Array): VirtualFile {
+  return { rel, abs: file, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+}
+
 /** Write bytes (a decoded seed) to `file` and describe them as a context file. */
 export function virtualFromBytes(rel: string, file: string, bytes: Uint8Array): VirtualFile {
   writeFileSync(file, bytes, { mode: 0o644 });
-  return { rel, abs: file, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+  return describeBytes(rel, file, bytes);
 }
 
 /** One line of the context listing that goes into the cache key. */
@@ -87,7 +92,17 @@ export interface ContextListingEntry {
   readonly target?: string;
 }
 
-async function hashFileHex(file: string): Promise<string> {
+/** Files up to this size are hashed from one read; larger ones are streamed. */
+const SMALL_FILE = 1 << 20;
+
+async function hashFileHex(file: string, size: number): Promise<string> {
+  if (size <= SMALL_FILE) {
+    try {
+      return createHash('sha256').update(readFileSync(file)).digest('hex');
+    } catch {
+      // fall through to the stream, which reports the error the same way as before
+    }
+  }
   const h = createHash('sha256');
   for await (const c of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(c as Buffer);
   return h.digest('hex');
@@ -110,7 +125,7 @@ export async function listContext(ctx: ContextFs): Promise<ContextListingEntry[]
         out.push({ path: p, kind: 'dir' });
         await walk(p);
       } else if (n.kind === 'file') {
-        out.push({ path: p, kind: 'file', exec: (n.mode & 0o111) !== 0, sha256: known.get(p) ?? (await hashFileHex(n.abs)) });
+        out.push({ path: p, kind: 'file', exec: (n.mode & 0o111) !== 0, sha256: known.get(p) ?? (await hashFileHex(n.abs, n.size)) });
       } else if (n.kind === 'symlink') {
         out.push({ path: p, kind: 'symlink', target: n.linkTarget ?? '' });
       } else {

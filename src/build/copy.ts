@@ -24,10 +24,21 @@ export interface CopyOptions {
   readonly owner?: { readonly uid: number; readonly gid: number };
   /** --chmod bits. */
   readonly chmod?: number;
+  /**
+   * Mode of the directories the copy creates (missing parents, the destination of a
+   * directory source): the --chmod mode, as BuildKit does (ADR 0145); default 0755.
+   * Their owner is --chown's, else 0:0.
+   */
+  readonly newDirMode?: number;
   /** Normalise modes/owners/mtimes as for build-context files. */
   readonly context: boolean;
   readonly epoch: number;
   readonly location: SourceLocation;
+}
+
+/** Owner and mode of a directory a COPY/ADD creates (existing ones keep theirs). */
+export function newDirMeta(o: CopyOptions): { mode: number; uid: number; gid: number } {
+  return { mode: o.newDirMode ?? 0o755, uid: o.owner?.uid ?? 0, gid: o.owner?.gid ?? 0 };
 }
 
 /** Writes into the top (upper) layer of a LayeredFs. */
@@ -96,7 +107,7 @@ export class UpperWriter {
       return;
     }
     const parent = destRel.includes('/') ? destRel.slice(0, destRel.lastIndexOf('/')) : '';
-    this.ensureDir(parent);
+    this.ensureDir(parent, newDirMeta(o));
     let target = destRel;
     let existing = this.view.node(target);
     const uid = o.owner?.uid ?? (o.context ? 0 : node.uid);
@@ -284,6 +295,7 @@ export function copySources(w: UpperWriter, src: SourceFs, sources: readonly str
       const existing = w.view.node(destRel);
       if (destRel !== '' && !existing) {
         const mode = o.chmod ?? (o.context ? 0o755 : node.mode);
+        if (destRel.includes('/')) w.ensureDir(destRel.slice(0, destRel.lastIndexOf('/')), newDirMeta(o));
         w.ensureDir(destRel, { mode, uid: o.owner?.uid ?? (o.context ? 0 : node.uid), gid: o.owner?.gid ?? (o.context ? 0 : node.gid) });
       }
       const targetDir = existing?.kind === 'symlink' ? resolveInRoot(w.view, destRel, true) : destRel;
@@ -299,7 +311,7 @@ export function copySources(w: UpperWriter, src: SourceFs, sources: readonly str
     const intoDir = destIsDir || sources.length > 1 || existing?.kind === 'dir';
     if (intoDir) {
       const dir = resolveInRoot(w.view, destRel, true);
-      w.ensureDir(dir);
+      w.ensureDir(dir, newDirMeta(o));
       w.place(src, s, node, joinRel(dir, base), o);
     } else {
       w.place(src, s, node, destRel, o);

@@ -13,6 +13,7 @@
  * this host is broken as in ADR 0055.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -150,10 +151,33 @@ async function writeAtomically(file: string, text: string): Promise<void> {
   }
 }
 
+/**
+ * True when `text` already holds exactly the line `<hex> <image>` and no other line for
+ * `image`, so setting it would change nothing. Pure; cheap enough to run per image on a
+ * file of hundreds of lines (two substring searches, no parse).
+ */
+export function hasDigestLine(text: string, image: string, hex: string): boolean {
+  const line = `${hex} ${image}\n`;
+  const at = text.startsWith(line) ? 0 : text.indexOf(`\n${line}`) + 1;
+  if (at === 0 && !text.startsWith(line)) return false;
+  // no other line may name the image: the first ' <image>\n' is this line's, and the only one
+  const name = ` ${image}\n`;
+  const first = text.indexOf(name);
+  return first === at + hex.length && text.indexOf(name, first + 1) < 0;
+}
+
 export async function updateDigestsFile(treeRoot: string, stage: string, image: string, hex: string): Promise<string> {
   const file = path.join(treeRoot, 'digests', `${stage}.txt`);
   const prev = queues.get(file) ?? Promise.resolve();
   const next = prev.then(async () => {
+    // a line that is already right needs no lock and no write (a no-change rebuild)
+    let current: string | undefined;
+    try {
+      current = readFileSync(file, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current !== undefined && hasDigestLine(current, image, hex)) return;
     await mkdir(path.dirname(file), { recursive: true });
     const release = await lockDigestsFile(digestsLockPath(file));
     try {

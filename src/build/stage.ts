@@ -72,6 +72,15 @@ export interface StageRunInput {
   readonly onRunFailed?: (lowers: readonly string[], upper: string) => Promise<string | undefined>;
 }
 
+/** A directory WORKDIR named, created (if missing) at the next layer step. */
+interface PendingWorkdir {
+  /** Absolute path in the stage root. */
+  readonly path: string;
+  /** USER at the WORKDIR instruction ('' = root). */
+  readonly user: string;
+  readonly location: SourceLocation;
+}
+
 /** An image resolved from the store for FROM or COPY --from. */
 interface StoreImage {
   readonly layers: readonly Descriptor[];
@@ -193,7 +202,8 @@ export class StageExecutor {
       env = fromCfg.env;
     }
     const scope = new StageScope(cf, global, buildArgs, new Map(env));
-    const pendingDirs: string[] = [];
+    /** WORKDIR directories still to create, with the USER in effect at their WORKDIR. */
+    const pendingDirs: PendingWorkdir[] = [];
 
     /** Run one layer-producing step: prepare an upper dir, let `fill` change it, capture. */
     const layerStep = async (createdBy: string, fill: (upper: string, work: string, w: UpperWriter) => Promise<void>): Promise<void> => {
@@ -205,12 +215,19 @@ export class StageExecutor {
       mkdirSync(work);
       try {
         const w = new UpperWriter(dirs, upper);
-        const ids = this.currentIds(runtime, w.view);
-        for (const d of pendingDirs) w.ensureDir(resolveInRoot(w.view, d, true), { mode: 0o755, uid: ids.uid, gid: ids.gid });
+        for (const d of pendingDirs) {
+          const rel = resolveInRoot(w.view, d.path, true);
+          if (w.view.node(rel)?.kind === 'dir') continue;
+          const ids = this.workdirIds(d, w.view);
+          w.ensureDir(rel, { mode: 0o755, uid: ids.uid, gid: ids.gid });
+        }
         pendingDirs.length = 0;
+        const t0 = performance.now();
         await fill(upper, work, w);
         w.finish();
+        const t1 = performance.now();
         const layer = await captureLayer(upper, this.input.store, this.input.epoch);
+        const t2 = performance.now();
         if (layer) {
           layers.push(layer.descriptor);
           diffIds.push(layer.diffId);
@@ -219,6 +236,9 @@ export class StageExecutor {
         } else {
           history.push({ created_by: createdBy, empty_layer: true });
         }
+        const t3 = performance.now();
+        // wall time per phase, for finding where a slow build spends it (never part of an image)
+        this.log(`  step time: ${stepKind(createdBy)} ${secs(t1 - t0)}, layer capture (tar+gzip) ${secs(t2 - t1)}, layer extraction ${secs(t3 - t2)}${layer ? `, layer ${layer.descriptor.size} bytes` : ', no layer'}\n`);
       } finally {
         rmSync(scratch, { recursive: true, force: true });
       }
@@ -268,7 +288,7 @@ export class StageExecutor {
         case 'WORKDIR': {
           const p = scope.expand(ins.path, ins.loc);
           runtime.workdir = path.posix.resolve(runtime.workdir || '/', p);
-          pendingDirs.push(runtime.workdir);
+          pendingDirs.push({ path: runtime.workdir, user: runtime.user, location: this.loc(ins.loc) });
           meta();
           break;
         }
@@ -292,11 +312,21 @@ export class StageExecutor {
     }
     if (pendingDirs.length) {
       const view = new LayeredFs(dirs, 'the stage');
-      if (pendingDirs.some((d) => view.node(resolveInRoot(view, d, true))?.kind !== 'dir')) {
+      if (pendingDirs.some((d) => view.node(resolveInRoot(view, d.path, true))?.kind !== 'dir')) {
         await layerStep(`WORKDIR ${runtime.workdir}`, async () => {});
       }
     }
     return { layers, diffIds, dirs, history, runtime, env: scope.envEntries() };
+  }
+
+  /**
+   * The owner of the directories a WORKDIR creates: the USER in effect at the WORKDIR
+   * instruction (as BuildKit's mkdir with the user, and buildah, do); a numeric user
+   * without a group and without a passwd entry gets gid = uid.
+   */
+  private workdirIds(d: PendingWorkdir, view: SourceFs): Ids {
+    if (d.user === '') return { uid: 0, gid: 0 };
+    return resolveIds(d.user, view, d.location, 'USER', (uid) => uid);
   }
 
   private currentIds(runtime: RuntimeState, view: SourceFs, location?: SourceLocation): Ids {
@@ -363,7 +393,7 @@ export class StageExecutor {
       dest = path.posix.join(runtime.workdir || '/', dest) + trailing;
       dest = dest.replace(/\/+$/, '/');
     }
-    const base: Omit<CopyOptions, 'context'> = { epoch: this.input.epoch, location, ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
+    const base: Omit<CopyOptions, 'context'> = { epoch: this.input.epoch, location, ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod, newDirMode: chmod } : {}) };
 
     // heredoc sources
     const heredocSources = new Map<string, Heredoc>();
@@ -421,6 +451,14 @@ export class StageExecutor {
     const sources = plain.flatMap((s) => expandSource(ctx, s, (p) => resolveContextPath(ctx, p, location), location));
     copySources(w, ctx, sources, dest, { ...base, context: true });
   }
+}
+
+function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function stepKind(createdBy: string): string {
+  return createdBy.startsWith('RUN') ? 'run' : createdBy.startsWith('WORKDIR') ? 'workdir' : 'copy into upper dir';
 }
 
 /** `$NAME` and `${NAME}` in an unquoted COPY heredoc body (BuildKit expands only these there). */

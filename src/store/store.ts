@@ -16,7 +16,7 @@
  *   mismatch.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DigestCounter, sha256Digest, type Digest } from '../digest/digest.js';
@@ -130,9 +130,9 @@ export class BlobWriter {
   private async flush(): Promise<void> {
     if (this.buffered === 0) return;
     const b = this.buffer!.subarray(0, this.buffered);
-    // the full buffer is handed to the file; the next bytes go to a new one
-    this.buffer = undefined;
     this.buffered = 0;
+    // awaited: the buffer is free for the next bytes once the write returned (one
+    // 1 MiB buffer per writer, not one per MiB, keeps external memory and GC down)
     await this.writeAll(b);
   }
 
@@ -204,7 +204,26 @@ export interface ImageRecord {
   readonly descriptor: Descriptor;
 }
 
+/** index.json as last read by this store object, with the identity of the file it came from. */
+interface IndexSnapshot {
+  /** dev:ino:size:mtimeNs:ctimeNs of the file read. */
+  readonly key: string;
+  readonly index: ImageIndex;
+  readonly refs: ReadonlyMap<string, Descriptor>;
+}
+
+function fileKey(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
 export class OciStore {
+  /**
+   * The parsed index.json, re-read only when the file's identity (inode, size, mtime,
+   * ctime) changes: index updates replace the file by rename, so every change is seen,
+   * while a build resolving hundreds of refs parses it once instead of once per lookup.
+   */
+  private indexSnapshot: IndexSnapshot | undefined;
+
   private constructor(readonly root: string) {}
 
   /**
@@ -337,14 +356,51 @@ export class OciStore {
   }
 
   async readIndex(): Promise<ImageIndex> {
+    return (await this.indexNow()).index;
+  }
+
+  /** The current index.json: the cached parse when the file is unchanged, else read, parsed and cached. */
+  private async indexNow(): Promise<IndexSnapshot> {
     const p = path.join(this.root, INDEX_FILE);
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(p);
-    } catch {
-      throw new StrataError('store/bad-index', `${p} is missing`, { location: { file: p }, hint: 'the store is damaged; run strata fsck', kind: 'check' });
+    const missing = (): StrataError =>
+      new StrataError('store/bad-index', `${p} is missing`, { location: { file: p }, hint: 'the store is damaged; run strata fsck', kind: 'check' });
+    const cached = this.indexSnapshot;
+    if (cached) {
+      let key: string;
+      try {
+        key = fileKey(statSync(p, { bigint: true }));
+      } catch {
+        this.indexSnapshot = undefined;
+        throw missing();
+      }
+      if (key === cached.key) return cached;
     }
-    return parseIndex(bytes, p);
+    let fh: FileHandle;
+    try {
+      fh = await open(p, 'r');
+    } catch {
+      this.indexSnapshot = undefined;
+      throw missing();
+    }
+    let bytes: Uint8Array;
+    let key: string;
+    try {
+      // identity and bytes from the same open file, so a concurrent rename cannot pair them wrongly
+      key = fileKey(await fh.stat({ bigint: true }));
+      bytes = await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+    this.indexSnapshot = undefined;
+    const index = parseIndex(bytes, p);
+    const refs = new Map<string, Descriptor>();
+    for (const m of index.manifests) {
+      const ref = m.annotations?.[ANNOTATION_REF_NAME];
+      if (ref !== undefined && !refs.has(ref)) refs.set(ref, m);
+    }
+    const snap: IndexSnapshot = { key, index, refs };
+    this.indexSnapshot = snap;
+    return snap;
   }
 
   async readManifest(d: Digest): Promise<ImageManifest> {
@@ -364,7 +420,7 @@ export class OciStore {
   }
 
   async resolveRef(ref: string): Promise<Descriptor | undefined> {
-    return (await this.listImages()).find((r) => r.ref === ref)?.descriptor;
+    return (await this.indexNow()).refs.get(ref);
   }
 
   /** Check that a manifest and everything it references is present with the right sizes. */
