@@ -37,10 +37,10 @@ function bytes(n: number, seed: number): Uint8Array {
   return out;
 }
 
-test('chunks of any size, across the 1 MiB write buffer, are stored exactly as given', async () => {
+test('chunks of any size, across the write buffer (256 KiB) and direct-write (64 KiB) thresholds, are stored exactly as given', async () => {
   await withStore(async (store) => {
-    // sizes around the buffer (1 MiB) and the direct-write threshold (256 KiB)
-    const sizes = [0, 1, 4095, 65536, 262143, 262144, 1048575, 1048576, 1048577, 3, 700000, 2 * 1048576 + 5];
+    // sizes around the buffer (256 KiB), the direct-write threshold (64 KiB) and beyond
+    const sizes = [0, 1, 4095, 65535, 65536, 65537, 40000, 262143, 262144, 262145, 1048576, 3, 700000, 2 * 1048576 + 5, 65535, 65535, 65535, 65535, 65535];
     const chunks = sizes.map((n, i) => bytes(n, i + 1));
     const w = await store.openBlobWriter();
     for (const c of chunks) await w.write(c);
