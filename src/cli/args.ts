@@ -2,6 +2,7 @@
  * Argument parsing shared by every command: node's util.parseArgs plus generated --help
  * and usage errors that exit 2 with a hint.
  */
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { StrataError } from '../errors.js';
 
@@ -71,6 +72,13 @@ export function parseCommand(
     // node's messages can run on with advice about '--'; keep the first sentence.
     const full = e instanceof Error ? e.message : String(e);
     const msg = (full.split('\n')[0] ?? full).split(/\.(?:\s|$)/)[0] ?? full;
+    const ambiguous = /^Option '(-[^' ]+)[^']*' argument is ambiguous/.exec(msg);
+    if (ambiguous) {
+      // `--grace -5`: node will not take a value that looks like an option.
+      throw new StrataError('cli/usage', `${spec.name}: ${ambiguous[1]} needs a value, and the next argument looks like an option`, {
+        hint: `write ${ambiguous[1]}=VALUE for a value that starts with '-'`,
+      });
+    }
     throw new StrataError('cli/usage', `${spec.name}: ${msg}`, {
       hint: `run 'strata ${spec.name} --help' for the options`,
     });
@@ -124,4 +132,63 @@ export function intOpt(p: ParsedCommand, name: string, command: string, min = 1)
     });
   }
   return Number(v);
+}
+
+/** Throw a usage error when a command that takes no operands was given some. */
+export function noPositionals(p: ParsedCommand, command: string): void {
+  if (p.positionals.length > 0) {
+    throw new StrataError('cli/usage', `${command}: unexpected argument '${p.positionals[0]}'`, {
+      hint: `${command} takes no image names or other operands; run 'strata ${command} --help'`,
+    });
+  }
+}
+
+/**
+ * Check a path option before anything is written: when `value` exists it must be a directory
+ * (`kind: 'dir'`) or a regular file (`kind: 'file'`); with `mustExist`, it must exist.
+ * `shown` is the path as the user wrote it, `resolved` where it is. Throws an input error
+ * located at the path, naming the option.
+ */
+export function checkPathOption(
+  option: string,
+  shown: string,
+  resolved: string,
+  kind: 'dir' | 'file',
+  opts: { mustExist?: boolean; hint?: string } = {},
+): void {
+  let st;
+  try {
+    st = statSync(resolved);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !opts.mustExist) return;
+    if (code === 'ENOENT') {
+      throw new StrataError('cli/no-such-path', `${option}: no such ${kind === 'dir' ? 'directory' : 'file'}`, {
+        location: { file: shown },
+        hint: opts.hint ?? `check the path given to ${option}`,
+      });
+    }
+    if (code === 'ENOTDIR') {
+      throw new StrataError('cli/not-a-directory', `${option}: a file is in the way (a parent of this path is not a directory)`, {
+        location: { file: shown },
+        hint: opts.hint ?? `check the path given to ${option}`,
+      });
+    }
+    throw new StrataError('cli/unusable-path', `${option}: cannot use this path (${code ?? (e as Error).message})`, {
+      location: { file: shown },
+      hint: opts.hint ?? `check the path given to ${option} and its permissions`,
+    });
+  }
+  if (kind === 'dir' && !st.isDirectory()) {
+    throw new StrataError('cli/not-a-directory', `${option}: not a directory`, {
+      location: { file: shown },
+      hint: opts.hint ?? `${option} takes a directory`,
+    });
+  }
+  if (kind === 'file' && st.isDirectory()) {
+    throw new StrataError('cli/not-a-file', `${option}: a directory, where a file is needed`, {
+      location: { file: shown },
+      hint: opts.hint ?? `${option} takes a file`,
+    });
+  }
 }

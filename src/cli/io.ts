@@ -1,3 +1,5 @@
+import { StrataErrors, type StrataError } from '../errors.js';
+
 /** Where a command writes. Tests pass buffers; the CLI passes the process streams. */
 export interface CliIO {
   readonly out: (text: string) => void;
@@ -34,4 +36,18 @@ export function bufferIO(env: Record<string, string | undefined> = {}, cwd = pro
     stdout: () => o,
     stderr: () => e,
   };
+}
+
+/**
+ * Control characters from user files (a binary MAINTAINERS, a name with a newline) must not
+ * split the one line of an error or drive the terminal: show them as \xNN.
+ */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** One line per error (a StrataErrors carries several). */
+export function errorLines(e: StrataError): string {
+  return (e instanceof StrataErrors ? e.errors : [e]).map((x) => oneLine(x.format())).join('\n');
 }

@@ -5,10 +5,11 @@ import { main } from './main.js';
 import { bufferIO } from './io.js';
 import { cliPath } from '../testutil/paths.js';
 
-test('no command prints the overview and exits 2', async () => {
+test('no command is a usage error: one line on stderr, nothing on stdout, exit 2', async () => {
   const io = bufferIO();
   assert.equal(await main([], io), 2);
-  assert.match(io.stdout(), /usage: strata <command>/);
+  assert.equal(io.stdout(), '');
+  assert.equal(io.stderr(), "no command given — run 'strata --help' for the list of commands\n");
 });
 
 test('--help lists the commands and exits 0', async () => {

@@ -82,12 +82,19 @@ export interface StatusOptions {
   readonly cacheDir: string;
   readonly signatures?: LookasideBase;
   readonly threshold?: number;
+  /** With signatures: a MAINTAINERS file and a keyring file instead of the tree's. */
+  readonly maintainersFile?: string;
+  readonly keyringFile?: string;
+  /** The store was named by the user: a directory without a layout is an error, not "nothing built". */
+  readonly requireStore?: boolean;
+  /** Warnings of the quorum check (keys missing, threshold out of reach). */
+  readonly onWarning?: (message: string) => void;
 }
 
 export async function treeStatus(o: StatusOptions): Promise<StatusRow[]> {
   const digests = await readAllDigests(o.tree);
   const storeFacts = new Map<string, StoreFact>();
-  if (existsSync(path.join(o.store, 'index.json'))) {
+  if (o.requireStore || existsSync(path.join(o.store, 'index.json'))) {
     const store = await OciStore.open(o.store);
     for (const d of digests) {
       const desc = await store.resolveRef(d.image);
@@ -112,7 +119,10 @@ export async function treeStatus(o: StatusOptions): Promise<StatusRow[]> {
       images: 'all',
       signatures: o.signatures,
       ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
+      ...(o.maintainersFile !== undefined ? { maintainersFile: o.maintainersFile } : {}),
+      ...(o.keyringFile !== undefined ? { keyringFile: o.keyringFile } : {}),
     });
+    for (const w of report.warnings) o.onWarning?.(w);
     quorum = new Map(report.results.map((r) => [r.image, r]));
   }
   return statusRows(digests, storeFacts, audit.all, quorum);

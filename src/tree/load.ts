@@ -462,6 +462,20 @@ function subpackageLocations(raw: RawPackage): Record<string, SourceLocation> {
 
 // ---------------------------------------------------------------- the tree
 
+/** Why `root` is not a tree: it does not exist, is not a directory, or has no packages/. */
+function notATree(root: string): StrataError {
+  let what = `no packages/ directory in '${root}'`;
+  try {
+    if (!statSync(root).isDirectory()) what = `the tree '${root}' is not a directory`;
+  } catch {
+    what = `the tree '${root}' does not exist`;
+  }
+  return new StrataError('tree/not-a-tree', what, {
+    location: { file: root },
+    hint: 'point --tree at a directory holding packages/<stage>/<name>/',
+  });
+}
+
 function listDirs(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
@@ -519,10 +533,7 @@ export function loadTree(root: string, opts: LoadTreeOptions): Tree {
   try {
     stages = listDirs(packagesDir);
   } catch {
-    throw new StrataError('tree/not-a-tree', `no packages/ directory in '${root}'`, {
-      location: { file: root },
-      hint: 'point --tree at a directory holding packages/<stage>/<name>/',
-    });
+    throw notATree(root);
   }
 
   // 1. read and validate every package.toml

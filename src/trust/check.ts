@@ -58,7 +58,8 @@ export async function checkTree(options: CheckOptions): Promise<CheckReport> {
     warnings.push(`threshold ${threshold} is more than the ${handles.size} maintainers with keys: no image can pass`);
   }
   if (options.signatures.kind === 'dir' && !(await isDirectory(options.signatures.dir))) {
-    throw new StrataError('trust/no-signatures-dir', `signatures directory '${options.signatures.display}' does not exist`, {
+    const exists = await fs.stat(options.signatures.dir).then(() => true, () => false);
+    throw new StrataError('trust/no-signatures-dir', `signatures directory '${options.signatures.display}' ${exists ? 'is not a directory' : 'does not exist'}`, {
       location: { file: options.signatures.display },
       hint: 'pass the lookaside directory maintainers sign into (it holds <namespace>/<image>@sha256=<hex>/signature-N)',
     });

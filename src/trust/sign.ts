@@ -129,7 +129,7 @@ function gpgExport(fingerprint: string, gnupgHome: string | undefined): Promise<
     child.on('close', (code) => {
       const bytes = Buffer.concat(out);
       if (code === 0 && bytes.length > 0) resolve(new Uint8Array(bytes));
-      else reject(new StrataError('trust/gpg-no-key', `gpg --export ${fingerprint} gave no key`, { kind: 'io', hint: 'check the fingerprint and GNUPGHOME' }));
+      else reject(new StrataError('trust/gpg-no-key', `gpg --export ${fingerprint} gave no key`, { kind: 'input', hint: 'check the fingerprint and GNUPGHOME (gpg --list-keys)' }));
     });
   });
 }

@@ -43,7 +43,14 @@ export async function readMaintainersFile(root: string, overrideFile?: string): 
         hint: 'add [people.<handle>] and [keys.<handle>.<label>] tables naming each maintainer and key fingerprint',
       });
     }
-    throw new StrataError('trust/unreadable', `cannot read: ${(e as Error).message}`, { location: { file }, kind: 'io' });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EACCES') {
+      throw new StrataError('trust/unreadable', `cannot read the MAINTAINERS file (${code})`, {
+        location: { file },
+        hint: overrideFile ? 'give --maintainers the path of a readable MAINTAINERS file' : 'MAINTAINERS at the tree root must be a readable file',
+      });
+    }
+    throw new StrataError('trust/unreadable', `cannot read: ${(e as Error).message}`, { location: { file }, kind: 'io', hint: 'check the file and the disk' });
   }
   const m = parseMaintainers(text, file);
   if (m.keys.length === 0) {

@@ -77,14 +77,14 @@ async function readJsonBlob(dir: string, d: Digest): Promise<Uint8Array> {
 async function readLayoutIndex(dir: string, what: string): Promise<ImageIndex> {
   const marker = path.join(dir, 'oci-layout');
   if (!(await stat(marker).then((s) => s.isFile(), () => false))) {
-    throw new StrataError('verify/not-a-layout', `${dir} is not an OCI image layout (no oci-layout file)`, {
+    throw new StrataError('verify/not-a-layout', 'not an OCI image layout (no oci-layout file)', {
       location: { file: dir },
       hint: what === 'store' ? 'build something first, or pass --store DIR pointing at an existing store' : 'give the directory of an OCI layout, e.g. one written by strata export or skopeo copy oci:DIR',
     });
   }
   const p = path.join(dir, 'index.json');
   const bytes = await readFile(p).catch(() => {
-    throw new StrataError('verify/not-a-layout', `${p} is missing`, { location: { file: p }, hint: 'the layout is damaged; run strata fsck', kind: 'check' });
+    throw new StrataError('verify/not-a-layout', 'index.json is missing', { location: { file: p }, hint: 'the layout is damaged; run strata fsck', kind: 'check' });
   });
   return parseIndex(bytes, p);
 }

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDigest, type Digest } from '../digest/digest.js';
+import { loadPlan } from '../tree/load-plan.js';
 import { StrataError } from '../errors.js';
 import { compareUtf8 } from '../oci/canonical-json.js';
 import { defaultCacheDir } from '../source/cache.js';
@@ -248,12 +249,33 @@ async function explain(image: string, expected: string, rebuilt: string, storeDi
   return { comparison, ...(note ? { note } : {}) };
 }
 
+/** A path as the user should see it: relative to the working directory when under it. */
+function shownPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? p : rel;
+}
+
+/** An error of the rebuild located in the temporary copy, re-located at the user's tree. */
+function atUserTree(e: StrataError, copy: string, tree: string): StrataError {
+  const file = e.location?.file;
+  if (file === undefined || !(file === copy || file.startsWith(copy + path.sep))) return e;
+  return new StrataError(e.code, e.message.split(copy).join(tree), {
+    location: { ...e.location, file: shownPath(tree + file.slice(copy.length)) },
+    ...(e.hint !== undefined ? { hint: e.hint.split(copy).join(tree) } : {}),
+    kind: e.kind,
+    ...(e.detail ? { detail: e.detail } : {}),
+  });
+}
+
 export async function verifyTree(o: VerifyOptions): Promise<VerifyReport> {
   const env = o.env ?? process.env;
   const tree = path.resolve(o.tree);
   if (o.images.length === 0 && !o.all) {
     throw new StrataError('verify/nothing-to-verify', 'no image named', { hint: "name images (e.g. 'strata verify core-zlib') or pass --all" });
   }
+  // Load and plan the user's tree before copying it, so bad input is reported at the
+  // user's own files (not at the temporary copy) and nothing is created for it.
+  loadPlan({ tree: shownPath(tree), images: o.all ? [] : o.images });
   const recorded = await readRecordedDigests(tree);
   const storeDir = path.resolve(o.store ?? defaultStorePath(tree));
   const jobs = o.jobs ?? 2;
@@ -290,7 +312,7 @@ export async function verifyTree(o: VerifyOptions): Promise<VerifyReport> {
       resultFile: path.join(base, 'result.json'),
     };
     const result = await runRebuild(plan, req, path.join(base, 'request.json'), o.onProgress);
-    if (!result.ok) throw errorFromResult(result.error);
+    if (!result.ok) throw atUserTree(errorFromResult(result.error), rebuildTree, tree);
     const images: VerifiedImage[] = [];
     for (const r of [...result.images].sort((x, y) => compareUtf8(x.image, y.image))) {
       const expected = recorded.get(r.image);

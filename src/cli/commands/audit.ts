@@ -8,7 +8,7 @@ import { EXIT_CHECK_FAILED, EXIT_OK, StrataError } from '../../errors.js';
 import { auditTree } from '../../audit/audit.js';
 import { auditJson, auditTable } from '../../audit/render.js';
 import { defaultCacheDir } from '../../source/cache.js';
-import { boolOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand } from '../args.js';
 import type { CliIO } from '../io.js';
 
 export const CACHE_OPTION = { type: 'string', valueName: 'DIR', description: 'the source cache (default: $STRATA_CACHE, else <tree>/.strata/sources)' } as const;
@@ -33,6 +33,13 @@ the tree that is not bootstrapped. Exit 0 when every audited image is bootstrapp
 'strata trace IMAGE' shows the chain behind one answer.`,
 };
 
+/** The source cache of --cache (checked: a directory if it exists), else the default. */
+export function cacheOption(p: ParsedCommand, io: CliIO, tree: string): string {
+  const given = stringOpt(p, 'cache');
+  if (given !== undefined) checkPathOption('--cache', given, path.resolve(io.cwd, given), 'dir');
+  return userPath(io.cwd, defaultCacheDir(tree, given, io.env));
+}
+
 export function userPath(cwd: string, p: string): string {
   return path.isAbsolute(p) ? p : path.relative(process.cwd(), path.resolve(cwd, p)) || '.';
 }
@@ -44,7 +51,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     throw new StrataError('cli/usage', 'audit: give image names or --all, not both', { hint: "run 'strata audit --help'" });
   }
   const tree = userPath(io.cwd, stringOpt(p, 'tree') ?? '.');
-  const cacheDir = userPath(io.cwd, defaultCacheDir(tree, stringOpt(p, 'cache'), io.env));
+  const cacheDir = cacheOption(p, io, tree);
   const report = await auditTree({ tree, cacheDir, images: p.positionals });
   io.out(boolOpt(p, 'json') ? auditJson(report.verdicts) : auditTable(report.verdicts));
   return report.verdicts.every((v) => v.bootstrapped) ? EXIT_OK : EXIT_CHECK_FAILED;

@@ -3,7 +3,7 @@
  * Thin wrapper over checkTree (src/trust/check.ts).
  */
 import path from 'node:path';
-import { boolOpt, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, checkPathOption, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { StrataError, EXIT_CHECK_FAILED, EXIT_OK } from '../../errors.js';
 import { checkTree, type CheckReport } from '../../trust/check.js';
@@ -46,6 +46,10 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const threshold = intOpt(p, 'threshold', 'check');
   const keyring = stringOpt(p, 'keyring');
   const threads = intOpt(p, 'threads', 'check');
+  for (const option of ['maintainers', 'keyring'] as const) {
+    const given = stringOpt(p, option);
+    if (given !== undefined) checkPathOption(`--${option}`, given, path.resolve(io.cwd, given), 'file', { mustExist: true });
+  }
   const report = await checkTree({
     tree,
     images: all ? 'all' : p.positionals,

@@ -1,6 +1,6 @@
 /** `strata doctor [--json]`: check every host requirement of building and say how to fix it. */
 import path from 'node:path';
-import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, parseCommand, stringOpt, type CommandSpec } from '../args.js';
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, checkPathOption, intOpt, noPositionals, parseCommand, stringOpt, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { DEFAULT_MIN_FREE_BYTES, runDoctor, type DoctorCheck } from '../../sandbox/doctor.js';
 
@@ -20,8 +20,13 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
-  const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
-  const storeDir = path.resolve(io.cwd, stringOpt(p, 'store') ?? path.join(tree, '.strata', 'store'));
+  noPositionals(p, 'doctor');
+  const treeOpt = stringOpt(p, 'tree');
+  const tree = path.resolve(io.cwd, treeOpt ?? '.');
+  if (treeOpt !== undefined) checkPathOption('--tree', treeOpt, tree, 'dir');
+  const storeOpt = stringOpt(p, 'store');
+  const storeDir = path.resolve(io.cwd, storeOpt ?? path.join(tree, '.strata', 'store'));
+  if (storeOpt !== undefined) checkPathOption('--store', storeOpt, storeDir, 'dir');
   const minGib = intOpt(p, 'min-free-gib', 'doctor', 0);
   const checks = await runDoctor({ storeDir, ...(minGib !== undefined ? { minFreeBytes: minGib * 1024 ** 3 } : {}) });
   const ok = checks.every((c) => c.ok || !c.required);

@@ -181,7 +181,8 @@ test('bad input: one line, exit 2, nothing written', async () => {
     [['--jobs', '0'], env(), /^fetch: --jobs must be an integer ≥ 1, got '0'/],
     [[], { STRATA_MIRRORS: 'mirror.example/src' }, /^STRATA_MIRRORS: mirror prefix 'mirror\.example\/src' is not an absolute https, http or file URL — /],
     [['--import', tmp, '--offline'], env(), /^fetch: --import cannot be combined with --offline — /],
-    [['--import', fresh()], env(), /has no strata-sources\.txt — import a directory written by 'strata fetch --export DIR'\n$/],
+    [['--import', fresh()], env(), /: --import: no such directory — import a directory written by 'strata fetch --export DIR'\n$/],
+    [['--import', tmp], env(), /has no strata-sources\.txt — import a directory written by 'strata fetch --export DIR'\n$/],
     [['--export', files], env(), /^export directory .* is not empty — export into a new or empty directory\n$/],
   ];
   for (const [args, e, re] of cases) {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
-import { boolOpt, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, checkPathOption, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { formatBytes, Progress } from '../progress.js';
 import { defaultCacheDir, shortHash, SourceCache, type RecheckReport } from '../../source/cache.js';
@@ -151,8 +151,10 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const tree = userPath(io.cwd, stringOpt(p, 'tree') ?? '.');
   const cacheFlag = stringOpt(p, 'cache');
   const cacheDir = userPath(io.cwd, defaultCacheDir(tree, cacheFlag, io.env));
+  checkPathOption(cacheFlag !== undefined ? '--cache' : io.env['STRATA_CACHE'] ? 'STRATA_CACHE' : 'the source cache', cacheDir, cacheDir, 'dir');
   const exportDir = stringOpt(p, 'export');
   const importDir = stringOpt(p, 'import');
+  if (exportDir !== undefined) checkPathOption('--export', exportDir, userPath(io.cwd, exportDir), 'dir', { hint: '--export takes a new or empty directory' });
   const jobs = intOpt(p, 'jobs', 'fetch') ?? 4;
   const idleSeconds = intOpt(p, 'idle-timeout', 'fetch') ?? 30;
 
@@ -163,6 +165,10 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
         hint: "import first ('strata fetch --import DIR'), then run 'strata fetch --offline' to check the tree",
       });
     }
+    checkPathOption('--import', importDir, userPath(io.cwd, importDir), 'dir', {
+      mustExist: true,
+      hint: "import a directory written by 'strata fetch --export DIR'",
+    });
     const rep = await importSources(new SourceCache(cacheDir), userPath(io.cwd, importDir), importDir);
     printImport(rep, json, io);
     return rep.rejected.length === 0 ? 0 : 1;

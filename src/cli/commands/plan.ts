@@ -7,7 +7,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { StrataErrors, EXIT_INPUT } from '../../errors.js';
 import { parseCommand, boolOpt, stringOpt, TREE_OPTION, JSON_OPTION, type CommandSpec } from '../args.js';
-import type { CliIO } from '../io.js';
+import { errorLines, type CliIO } from '../io.js';
 import { loadPlan } from '../../tree/load-plan.js';
 import { planToJson, planToTable } from '../../plan/render.js';
 
@@ -36,7 +36,13 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const tree = stringOpt(p, 'tree') ?? (io.cwd === process.cwd() ? '.' : io.cwd);
   const rdeps = boolOpt(p, 'rdeps');
   const { plan, errors } = loadPlan({ tree, images: p.positionals, keepGoing: boolOpt(p, 'keep-going') });
-  if (errors.length > 0) io.err(`${new StrataErrors(errors).format()}\n`);
-  io.out(boolOpt(p, 'json') ? planToJson(plan, { rdeps }) : planToTable(plan, { rdeps }));
+  if (errors.length > 0) io.err(`${errorLines(new StrataErrors(errors))}\n`);
+  if (boolOpt(p, 'json') && errors.length > 0) {
+    // --keep-going: the broken packages are part of the answer (the same lines as stderr).
+    const planned = JSON.parse(planToJson(plan, { rdeps })) as Record<string, unknown>;
+    io.out(`${JSON.stringify({ ...planned, errors: errors.map((e) => e.toJSON()) })}\n`);
+  } else {
+    io.out(boolOpt(p, 'json') ? planToJson(plan, { rdeps }) : planToTable(plan, { rdeps }));
+  }
   return errors.length > 0 ? EXIT_INPUT : 0;
 }

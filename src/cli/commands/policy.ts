@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { boolOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, checkPathOption, JSON_OPTION, noPositionals, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { buildPolicyFiles, writePolicyFiles } from '../../trust/policy.js';
@@ -45,8 +45,14 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   if (outOpt === undefined) {
     throw new StrataError('cli/usage', 'policy: --out DIR is required', { hint: "run 'strata policy --help'" });
   }
+  noPositionals(p, 'policy');
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const out = path.resolve(io.cwd, outOpt);
+  checkPathOption('--out', outOpt, out, 'dir', { hint: '--out takes a directory (it is created if missing)' });
+  for (const option of ['maintainers', 'keyring'] as const) {
+    const given = stringOpt(p, option);
+    if (given !== undefined) checkPathOption(`--${option}`, given, path.resolve(io.cwd, given), 'file', { mustExist: true });
+  }
   const lookasideOpt = stringOpt(p, 'lookaside');
   const lookaside =
     lookasideOpt === undefined

@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { boolOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { defaultStorePath } from '../../store/paths.js';
@@ -47,6 +47,16 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const keyFile = stringOpt(p, 'key');
   const gpg = stringOpt(p, 'gpg');
   if ((keyFile === undefined) === (gpg === undefined)) throw usage('give exactly one of --key FILE or --gpg FINGERPRINT');
+  if (keyFile === undefined && stringOpt(p, 'passphrase-file') !== undefined) throw usage('--passphrase-file goes with --key (gpg asks its agent)');
+  if (gpg === undefined && stringOpt(p, 'gnupghome') !== undefined) throw usage('--gnupghome goes with --gpg');
+  if (gpg !== undefined && !/^(?:0x)?(?:[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})$/.test(gpg.replace(/\s+/g, ''))) {
+    throw new StrataError('trust/bad-fingerprint', `sign: --gpg '${gpg}' is not a full key fingerprint`, {
+      hint: "give the 40 (or 64) hex digits of 'gpg --with-colons --fingerprint KEY' (the fpr line); short key ids can be forged",
+    });
+  }
+  checkPathOption('--signatures', signatures, path.resolve(io.cwd, signatures), 'dir', { hint: '--signatures takes the lookaside directory (it is created if missing)' });
+  const gnupgHome = stringOpt(p, 'gnupghome');
+  if (gnupgHome !== undefined) checkPathOption('--gnupghome', gnupgHome, path.resolve(io.cwd, gnupgHome), 'dir', { mustExist: true });
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const storeOpt = stringOpt(p, 'store');
   const store = storeOpt !== undefined ? path.resolve(io.cwd, storeOpt) : defaultStorePath(tree);
@@ -68,7 +78,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     signer = { kind: 'key', privateKey: await readPrivateKey(new Uint8Array(bytes), keyFile, passphrase) };
   } else {
     const home = stringOpt(p, 'gnupghome');
-    signer = { kind: 'gpg', fingerprint: gpg!, ...(home !== undefined ? { gnupgHome: path.resolve(io.cwd, home) } : {}) };
+    signer = { kind: 'gpg', fingerprint: gpg!.replace(/\s+/g, '').replace(/^0x/, ''), ...(home !== undefined ? { gnupgHome: path.resolve(io.cwd, home) } : {}) };
   }
 
   const results = await signTree({

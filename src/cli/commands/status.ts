@@ -3,12 +3,12 @@
  * store holds it and its size, bootstrapped or not, and (with --signatures) who signed it.
  */
 import path from 'node:path';
-import { EXIT_CHECK_FAILED, EXIT_OK } from '../../errors.js';
-import { defaultCacheDir } from '../../source/cache.js';
+import { EXIT_CHECK_FAILED, EXIT_OK, StrataError } from '../../errors.js';
 import { defaultStorePath } from '../../store/paths.js';
 import { statusJson, statusTable, treeStatus } from '../../status/status.js';
 import { parseLookasideBase } from '../../trust/lookaside.js';
-import { boolOpt, intOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, checkPathOption, intOpt, JSON_OPTION, noPositionals, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { cacheOption } from './audit.js';
 import type { CliIO } from '../io.js';
 
 export const spec: CommandSpec = {
@@ -21,6 +21,8 @@ export const spec: CommandSpec = {
     cache: { type: 'string', valueName: 'DIR', description: 'the source cache (default: $STRATA_CACHE, else <tree>/.strata/sources)' },
     signatures: { type: 'string', valueName: 'DIR|URL', description: 'also check the quorum against these lookaside signatures' },
     threshold: { type: 'string', valueName: 'M', description: "signers needed (default: strata.toml's threshold)" },
+    keyring: { type: 'string', valueName: 'FILE', description: 'with --signatures: one keyring file instead of <tree>/keys/*.asc' },
+    maintainers: { type: 'string', valueName: 'FILE', description: 'with --signatures: a MAINTAINERS file instead of <tree>/MAINTAINERS' },
     json: JSON_OPTION,
   },
   details: `
@@ -32,16 +34,34 @@ distinct maintainers signed it (see 'strata check'). Exit 0 when every image is 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return EXIT_OK;
+  noPositionals(p, 'status');
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
-  const store = path.resolve(io.cwd, stringOpt(p, 'store') ?? defaultStorePath(tree));
+  const storeOpt = stringOpt(p, 'store');
+  const store = path.resolve(io.cwd, storeOpt ?? defaultStorePath(tree));
   const signatures = stringOpt(p, 'signatures');
   const threshold = intOpt(p, 'threshold', 'status');
+  const trustFiles: { maintainersFile?: string; keyringFile?: string } = {};
+  for (const [option, key] of [['maintainers', 'maintainersFile'], ['keyring', 'keyringFile']] as const) {
+    const given = stringOpt(p, option);
+    if (given === undefined) continue;
+    if (signatures === undefined) {
+      throw new StrataError('cli/usage', `status: --${option} only matters with --signatures`, { hint: "add --signatures DIR|URL, or run 'strata status --help'" });
+    }
+    trustFiles[key] = path.resolve(io.cwd, given);
+    checkPathOption(`--${option}`, given, trustFiles[key], 'file', { mustExist: true });
+  }
+  if (threshold !== undefined && signatures === undefined) {
+    throw new StrataError('cli/usage', 'status: --threshold only matters with --signatures', { hint: "add --signatures DIR|URL, or run 'strata status --help'" });
+  }
   const rows = await treeStatus({
     tree,
     store,
-    cacheDir: defaultCacheDir(tree, stringOpt(p, 'cache'), io.env),
+    requireStore: storeOpt !== undefined,
+    cacheDir: cacheOption(p, io, tree),
     ...(signatures !== undefined ? { signatures: parseLookasideBase(signatures, io.cwd) } : {}),
     ...(threshold !== undefined ? { threshold } : {}),
+    ...trustFiles,
+    onWarning: (w) => io.err(`warning: ${w}\n`),
   });
   if (boolOpt(p, 'json')) io.out(`${JSON.stringify(statusJson(rows), null, 2)}\n`);
   else io.out(statusTable(rows));

@@ -6,10 +6,9 @@
 import { EXIT_CHECK_FAILED, EXIT_OK, StrataError } from '../../errors.js';
 import { auditTree } from '../../audit/audit.js';
 import { traceText, verdictJson } from '../../audit/render.js';
-import { defaultCacheDir } from '../../source/cache.js';
 import { boolOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
-import { CACHE_OPTION, userPath } from './audit.js';
+import { CACHE_OPTION, cacheOption, userPath } from './audit.js';
 
 export const spec: CommandSpec = {
   name: 'trace',
@@ -34,7 +33,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     throw new StrataError('cli/usage', `trace: expected one IMAGE, got ${p.positionals.length}`, { hint: "run 'strata trace --help'" });
   }
   const tree = userPath(io.cwd, stringOpt(p, 'tree') ?? '.');
-  const cacheDir = userPath(io.cwd, defaultCacheDir(tree, stringOpt(p, 'cache'), io.env));
+  const cacheDir = cacheOption(p, io, tree);
   const report = await auditTree({ tree, cacheDir, images: p.positionals });
   const v = report.verdicts[0]!;
   io.out(boolOpt(p, 'json') ? `${JSON.stringify(verdictJson(v), null, 2)}\n` : traceText(v));

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { renderComparison } from '../../verify/render.js';
 import { verifyTree, type VerifyReport } from '../../verify/verify.js';
-import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, parseCommand, stringOpt, type CommandSpec } from '../args.js';
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, checkPathOption, intOpt, parseCommand, stringOpt, type CommandSpec } from '../args.js';
+import { StrataError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 
 export const spec: CommandSpec = {
@@ -56,8 +57,12 @@ export function renderVerifyReport(r: VerifyReport): string {
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
+  if (boolOpt(p, 'all') && p.positionals.length > 0) {
+    throw new StrataError('cli/usage', 'verify: give image names or --all, not both', { hint: "run 'strata verify --help'" });
+  }
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const store = stringOpt(p, 'store');
+  if (store !== undefined) checkPathOption('--store', store, path.resolve(io.cwd, store), 'dir', { mustExist: true, hint: '--store names the store holding the recorded images' });
   const jobs = intOpt(p, 'jobs', 'verify');
   const report = await verifyTree({
     tree,
