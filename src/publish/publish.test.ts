@@ -2,7 +2,7 @@
 // 127.0.0.1) behind a counting, tampering proxy; skopeo as the foreign client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -12,6 +12,8 @@ import { main } from '../cli/main.js';
 import { bufferIO } from '../cli/io.js';
 import { OciStore } from '../store/store.js';
 import { fsckStore } from '../store/fsck.js';
+import { gcStore } from '../store/gc.js';
+import { cliPath } from '../testutil/paths.js';
 import { startRegistry, type RunningRegistry } from '../registry/testsupport/registry-server.js';
 import { startProxy, type RunningProxy, type ProxyRule } from '../registry/testsupport/proxy.js';
 import { makeTrustTree, putTarImage, seededTar, signWith, writeDigests, type TrustTree } from './testsupport/fixture.js';
@@ -276,6 +278,53 @@ test('tampering between registry and pull: rejected, store unchanged, fsck clean
   }, worldTag);
   assert.equal(moved.code, 1);
   assert.match(moved.err, /core-world has 0 of 2/);
+});
+
+test('a pull killed mid-transfer (other blobs verified and staged) leaves no ref and no unverified blob; gc clears it; pulling again works', async () => {
+  const target = path.join(work, 'killed-store');
+  const reference = `${proxy.host}/stagex/core-world@${digests['core-world']}`;
+  const m = await (await OciStore.open(storeDir)).readManifest(digests['core-world'] as never);
+  const victim = m.layers[m.layers.length - 1]!.digest;
+  let victimStarted = false;
+  proxy.rule = async (req, res, upstream) => {
+    if (!(req.method === 'GET' && req.url.endsWith(`/stagex/core-world/blobs/${victim}`))) return false;
+    const up = await upstream();
+    res.writeHead(up.status, up.headers);
+    res.write(up.body.subarray(0, Math.floor(up.body.length / 2)));
+    victimStarted = true;
+    return true; // and the rest never comes
+  };
+  const child = spawn(process.execPath, [cliPath, 'pull', '--tree', tree.root, '--store', target, '--signatures', sigs, reference], {
+    env: { ...process.env, HOME: work },
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    const tmpDir = path.join(target, 'tmp');
+    for (let i = 0; i < 1000; i++) {
+      // the victim is half-written, the other layers staged (verified, fsync'd, not renamed)
+      if (victimStarted && existsSync(tmpDir) && readdirSync(tmpDir).length >= m.layers.length) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(victimStarted, 'the pull reached the last layer');
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGKILL');
+    await exited;
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    proxy.rule = undefined;
+  }
+  const store = await OciStore.open(target);
+  assert.equal(await store.resolveRef('core-world'), undefined, 'no ref names a partly pulled image');
+  const afterKill = await fsckStore(target, { graceSeconds: 0 });
+  assert.ok(afterKill.problems.length > 0, 'the staged temp files are there');
+  assert.deepEqual([...new Set(afterKill.problems.map((p) => p.code))], ['store/temp-leftover'], 'nothing corrupt, nothing partial in blobs/');
+  await gcStore(target, { graceSeconds: 0 });
+  assert.deepEqual((await fsckStore(target, { graceSeconds: 0 })).problems, []);
+  const again = await strata('pull', '--tree', tree.root, '--store', target, '--signatures', sigs, reference);
+  assert.equal(again.code, 0, again.err);
+  assert.equal((await store.resolveRef('core-world'))?.digest, digests['core-world']);
+  assert.deepEqual((await fsckStore(target, { graceSeconds: 0 })).problems, []);
 });
 
 test('bad input: one line, exit 2, nothing written', async () => {
