@@ -46,7 +46,8 @@ export async function addArchiveOrFile(w: UpperWriter, ctx: SourceFs, rel: strin
     chmodSync(dir, 0o755);
     await extractTar(openDecompressed(node.abs), dir, { label: rel, owners: 'keep' });
     const fs = new LayeredFs([dir], `archive '${rel}'`);
-    copySources(w, fs, [''], dest.endsWith('/') ? dest : `${dest}/`, { ...base, context: false });
+    // the unpacked files are this step's scratch: moved into the upper dir, not copied again
+    copySources(w, fs, [''], dest.endsWith('/') ? dest : `${dest}/`, { ...base, context: false, move: true });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

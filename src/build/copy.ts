@@ -13,7 +13,7 @@
  * Context sources get owner 0:0, mode 0644/0755 (only the execute bit is kept) and
  * mtime SOURCE_DATE_EPOCH unless --chown/--chmod say otherwise (ADR 0091).
  */
-import { chmodSync, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, rmSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import type { SourceLocation } from '../errors.js';
 import { buildError, inputError } from './errors.js';
@@ -30,6 +30,11 @@ export interface CopyOptions {
    * Their owner is --chown's, else 0:0.
    */
   readonly newDirMode?: number;
+  /**
+   * The source files are scratch that is deleted after the copy (an ADD archive unpacked
+   * to a temp dir on the same file system): move them instead of copying the bytes.
+   */
+  readonly move?: boolean;
   /** Normalise modes/owners/mtimes as for build-context files. */
   readonly context: boolean;
   readonly epoch: number;
@@ -145,7 +150,8 @@ export class UpperWriter {
         linkSync(this.up(first), dest);
         return;
       }
-      copyFileSync(node.abs, dest);
+      if (o.move) moveFile(node.abs, dest);
+      else copyFileSync(node.abs, dest);
       lchownSync(dest, uid, gid);
       const mode = o.chmod ?? (o.context ? ((node.mode & 0o111) !== 0 ? 0o755 : 0o644) : node.mode);
       chmodSync(dest, mode);
@@ -177,6 +183,16 @@ export class UpperWriter {
         // removed later in the same step
       }
     }
+  }
+}
+
+/** rename(2), or a copy when the two paths are on different file systems. */
+function moveFile(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    copyFileSync(from, to);
   }
 }
 

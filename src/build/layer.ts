@@ -4,18 +4,21 @@
  * cache in overlayfs format (whiteouts as char 0/0, opaque directories marked) so that
  * later steps can stack on it.
  */
+import { chmodSync, lstatSync, lutimesSync, readdirSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Digest } from '../digest/digest.js';
 import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR, type Descriptor } from '../oci/types.js';
 import { ensureLayerDir } from '../sandbox/layer-cache.js';
-import { makeWhiteout, markOpaque } from '../sandbox/native.js';
+import { makeWhiteout, markOpaque, readXattrs } from '../sandbox/native.js';
 import type { FsEntry } from '../sandbox/types.js';
 import { readUpper } from '../sandbox/upper.js';
 import type { OciStore } from '../store/store.js';
 import type { TarEntry } from '../tar/entry.js';
 import { extractTar } from '../tar/extract.js';
 import { writeLayer } from '../tar/layer.js';
+import { clampMtime } from '../tar/prepare.js';
 import { fileSource } from '../tar/writer.js';
 import { buildError } from './errors.js';
 import path from 'node:path';
@@ -73,7 +76,55 @@ export async function captureLayer(upper: string, store: OciStore, epoch: number
 
 /** The extracted (overlayfs-format) directory of a stored layer, extracting it on first use. */
 export async function layerDir(cacheRoot: string, store: OciStore, layer: Descriptor): Promise<string> {
+  return ensureLayerDir(cacheRoot, layer.digest, (dir) => extractLayerInto(dir, store, layer));
+}
+
+/**
+ * The layer directory of a layer a COPY/ADD step just captured from `upper`: the upper
+ * directory itself, moved into the layer cache, once it is made exactly what extracting
+ * the stored blob would give (ADR 0146) — mtimes whole seconds clamped to the epoch
+ * (atime = mtime), as the tar has them. Saves writing every byte of the layer a second
+ * time. An upper holding anything extraction would render differently (extended
+ * attributes, device nodes, FIFOs, sockets) is extracted from the blob as usual.
+ */
+export async function adoptUpperAsLayerDir(cacheRoot: string, store: OciStore, layer: Descriptor, upper: string, epoch: number): Promise<string> {
   return ensureLayerDir(cacheRoot, layer.digest, async (dir) => {
+    if (settleAsExtracted(upper, epoch)) {
+      // rename(2) replaces the empty directory ensureLayerDir made
+      await rename(upper, dir);
+      return;
+    }
+    await extractLayerInto(dir, store, layer);
+  });
+}
+
+/**
+ * Make `root` (a COPY/ADD upper dir) look as extracting its layer would: every entry's
+ * atime and mtime = its tar mtime (whole seconds, clamped to `epoch`), the root 0755.
+ * Returns false, having changed nothing it matters to, when an entry would not come back
+ * the same from the tar (xattrs are not restored by extraction; special files).
+ */
+export function settleAsExtracted(root: string, epoch: number): boolean {
+  const todo: [string, number][] = [];
+  const walk = (dir: string): boolean => {
+    for (const name of readdirSync(dir)) {
+      const p = path.join(dir, name);
+      const st = lstatSync(p, { bigint: true });
+      if (!(st.isFile() || st.isDirectory() || st.isSymbolicLink())) return false;
+      if (readXattrs(p).length > 0) return false;
+      todo.push([p, clampMtime(Math.floor(Number(st.mtimeNs / 1000n) / 1e6), epoch)]);
+      if (st.isDirectory() && !walk(p)) return false;
+    }
+    return true;
+  };
+  if (readXattrs(root).length > 0 || !walk(root)) return false;
+  for (const [p, t] of todo) lutimesSync(p, t, t);
+  chmodSync(root, 0o755);
+  return true;
+}
+
+async function extractLayerInto(dir: string, store: OciStore, layer: Descriptor): Promise<void> {
+  {
     let bytes: AsyncIterable<Uint8Array>;
     if (layer.mediaType === MEDIA_TYPE_LAYER_GZIP) {
       const gunzip = createGunzip();
@@ -93,5 +144,5 @@ export async function layerDir(cacheRoot: string, store: OciStore, layer: Descri
         else markOpaque(rel === '' ? dir : path.join(dir, rel));
       },
     });
-  });
+  }
 }

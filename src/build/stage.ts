@@ -21,7 +21,7 @@ import { copySources, expandSource, resolveContextPath, UpperWriter, type CopyOp
 import { addArchiveOrFile, addUrl } from './add.js';
 import { buildError, inputError } from './errors.js';
 import { nearlyFull } from './disk-full.js';
-import { captureLayer, layerDir } from './layer.js';
+import { adoptUpperAsLayerDir, captureLayer, layerDir } from './layer.js';
 import { LayeredFs, resolveInRoot, type SourceFs } from './layered-fs.js';
 import type { StatePaths } from './state.js';
 import { resolveIds, type Ids } from './users.js';
@@ -206,7 +206,7 @@ export class StageExecutor {
     const pendingDirs: PendingWorkdir[] = [];
 
     /** Run one layer-producing step: prepare an upper dir, let `fill` change it, capture. */
-    const layerStep = async (createdBy: string, fill: (upper: string, work: string, w: UpperWriter) => Promise<void>): Promise<void> => {
+    const layerStep = async (createdBy: string, fill: (upper: string, work: string, w: UpperWriter) => Promise<void>, adopt = false): Promise<void> => {
       mkdirSync(this.input.state.work, { recursive: true });
       const scratch = mkdtempSync(path.join(this.input.state.work, 'step-'));
       const upper = path.join(scratch, 'upper');
@@ -231,7 +231,11 @@ export class StageExecutor {
         if (layer) {
           layers.push(layer.descriptor);
           diffIds.push(layer.diffId);
-          dirs.push(await layerDir(this.input.state.layers, this.input.store, layer.descriptor));
+          // a COPY/ADD upper was written by strata itself: it becomes the layer directory
+          // (ADR 0146); a RUN's upper (kernel-made) is extracted from the blob
+          dirs.push(adopt
+            ? await adoptUpperAsLayerDir(this.input.state.layers, this.input.store, layer.descriptor, upper, this.input.epoch)
+            : await layerDir(this.input.state.layers, this.input.store, layer.descriptor));
           history.push({ created_by: createdBy });
         } else {
           history.push({ created_by: createdBy, empty_layer: true });
@@ -306,7 +310,7 @@ export class StageExecutor {
           break;
         case 'COPY':
         case 'ADD':
-          await layerStep(text, async (_u, _w, w) => this.copy(ins, scope, runtime, w, stage.index));
+          await layerStep(text, async (_u, _w, w) => this.copy(ins, scope, runtime, w, stage.index), true);
           break;
       }
     }
