@@ -14,6 +14,8 @@ import { OciStore } from '../store/store.js';
 import { fsckStore } from '../store/fsck.js';
 import { gcStore } from '../store/gc.js';
 import { cliPath } from '../testutil/paths.js';
+import { parseLookasideBase } from '../trust/lookaside.js';
+import { pullVerified } from './pull.js';
 import { startRegistry, type RunningRegistry } from '../registry/testsupport/registry-server.js';
 import { startProxy, type RunningProxy, type ProxyRule } from '../registry/testsupport/proxy.js';
 import { makeTrustTree, putTarImage, seededTar, signWith, writeDigests, type TrustTree } from './testsupport/fixture.js';
@@ -325,6 +327,30 @@ test('a pull killed mid-transfer (other blobs verified and staged) leaves no ref
   assert.equal(again.code, 0, again.err);
   assert.equal((await store.resolveRef('core-world'))?.digest, digests['core-world']);
   assert.deepEqual((await fsckStore(target, { graceSeconds: 0 })).problems, []);
+});
+
+test('the transfer in a worker thread (the CLI) and in-process (API, callbacks in the options) store the same bytes', async () => {
+  const reference = `${proxy.host}/stagex/core-world@${digests['core-world']}`;
+  const viaWorker = path.join(work, 'pulled-worker');
+  const inProcess = path.join(work, 'pulled-inprocess');
+  const r = await strata('pull', '--tree', tree.root, '--store', viaWorker, '--signatures', sigs, reference);
+  assert.equal(r.code, 0, r.err);
+  const seen: string[] = [];
+  const result = await pullVerified({
+    reference,
+    tree: tree.root,
+    store: inProcess,
+    signatures: parseLookasideBase(sigs, work),
+    env: { HOME: work },
+    // a callback cannot cross to a worker: this pull runs in-process, and the callback sees it
+    clientOptions: { onExchange: (e) => void seen.push(`${e.method} ${e.url}`) },
+  });
+  assert.ok(seen.some((x) => x.includes('/blobs/sha256:')), 'the in-process transfer used the given client options');
+  assert.equal(result.digest, digests['core-world']);
+  const blobs = (d: string): Record<string, string> => snapshot(path.join(d, 'blobs'));
+  assert.deepEqual(blobs(inProcess), blobs(viaWorker));
+  assert.equal((await (await OciStore.open(inProcess)).resolveRef('core-world'))?.digest, digests['core-world']);
+  assert.equal((await (await OciStore.open(viaWorker)).resolveRef('core-world'))?.digest, digests['core-world']);
 });
 
 test('bad input: one line, exit 2, nothing written', async () => {

@@ -10,21 +10,18 @@
  *      streams; the config is validated against the manifest;
  *   5. only then are the blobs renamed into the store (manifest last) and the image's ref
  *      (`<stage>-<name>`, the last path component) set atomically.
- * Any failure in 4 removes everything staged: the store is unchanged.
+ * Any failure in 4 removes everything staged: the store is unchanged. Steps 4–5 live in
+ * pull-transfer.ts and run in a worker thread by default (transfer-runner.ts, ADR 0128).
  */
 import { StrataError } from '../errors.js';
 import { isDigest, type Digest } from '../digest/digest.js';
-import { MEDIA_TYPE_MANIFEST, type Descriptor, type ImageConfig, type ImageManifest } from '../oci/types.js';
-import { assertValidImage, parseImageConfig, parseManifest } from '../oci/validate.js';
 import { RegistryClient, parseReference, type CredentialEnvironment, type ImageReference, type RegistryClientOptions } from '../registry/index.js';
-import { OciStore } from '../store/store.js';
 import { checkDigests } from '../trust/check.js';
 import type { LookasideBase } from '../trust/lookaside.js';
 import type { QuorumResult } from '../trust/quorum.js';
 import { loadKeys, readMaintainersFile, readTrustConfig } from '../trust/tree-trust.js';
-import { forEachLimited } from './limited.js';
 import { quorumError } from './quorum-failure.js';
-import { StagedBlobs } from './staged-blobs.js';
+import { runTransfer } from './transfer-runner.js';
 
 export interface PullOptions {
   /** `REGISTRY/NAMESPACE/IMAGE@sha256:…` or `…:TAG`. */
@@ -40,6 +37,11 @@ export interface PullOptions {
   readonly clientOptions?: RegistryClientOptions;
   /** Blobs fetched at the same time (default 6, as containers/image). */
   readonly parallel?: number;
+  /**
+   * Run the transfer in a worker thread (default true; ADR 0128). Ignored (in-process) when
+   * `clientOptions` holds credentials or callbacks, which cannot cross to a worker.
+   */
+  readonly transferInWorker?: boolean;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -116,76 +118,27 @@ export async function pullVerified(options: PullOptions): Promise<PullResult> {
     if (!quorum!.ok) throw quorumError('pull', [quorum!], options.signatures.display, 'nothing was fetched');
     progress(`${ref.image} ${digest.slice(0, 19)}…: signed by ${quorum!.accepted.map((a) => a.name).join(', ')}`);
 
-    // 4. manifest, config, layers — verified, staged
-    const where = `${ref.registry}/${ref.repository}@${digest}`;
-    const fetchedManifest = await client.getManifest(ref.repository, digest);
-    let manifest: ImageManifest;
-    try {
-      manifest = parseManifest(fetchedManifest.bytes, where);
-    } catch (e) {
-      throw new StrataError('pull/not-an-image', `${where} is not an OCI image manifest (${fetchedManifest.mediaType || 'no media type'})`, {
-        location: { file: options.reference },
-        hint: 'strata pulls platform manifests (the digest in digests/*.txt and in the signatures)',
-        kind: 'check',
-        cause: e,
-      });
-    }
-    if (manifest.mediaType !== MEDIA_TYPE_MANIFEST) {
-      throw new StrataError('pull/not-an-image', `${where} is a ${String(manifest.mediaType)}, not an OCI image manifest`, {
-        location: { file: options.reference },
-        hint: 'strata pulls platform manifests (the digest in digests/*.txt and in the signatures)',
-        kind: 'check',
-      });
-    }
-    const store = await OciStore.open(options.store, { create: true });
-    const staged = new StagedBlobs(store);
-    const fetched: string[] = [];
-    const present: string[] = [];
-    let bytesFetched = 0;
-    let imageConfig: ImageConfig;
-    try {
-      const configInStore = await store.hasBlob(manifest.config.digest, manifest.config.size);
-      const configBytes = configInStore ? await store.readBlob(manifest.config.digest) : await client.fetchBlobBytes(ref.repository, manifest.config);
-      imageConfig = parseImageConfig(configBytes, `${where} config`);
-      assertValidImage(manifest, imageConfig, where);
-      const wanted: Descriptor[] = [];
-      const seen = new Set<string>();
-      for (const d of manifest.layers) {
-        if (seen.has(d.digest)) continue;
-        seen.add(d.digest);
-        if (await store.hasBlob(d.digest, d.size)) present.push(d.digest);
-        else wanted.push(d);
-      }
-      await forEachLimited(wanted, options.parallel ?? 6, async (d) => {
-        await client.fetchBlob(ref.repository, d, await staged.sink(d.digest, d.size));
-        fetched.push(d.digest);
-        bytesFetched += d.size;
-      });
-      for (const [d, bytes] of [
-        [manifest.config.digest, configBytes],
-        [digest, fetchedManifest.bytes],
-      ] as const) {
-        if (await store.hasBlob(d, bytes.length)) present.push(d);
-        else {
-          await staged.stageBytes(d, bytes);
-          fetched.push(d);
-          bytesFetched += bytes.length;
-        }
-      }
-      // 5. into the store, then the ref
-      await staged.commitAll();
-    } catch (e) {
-      await staged.discard();
-      throw e;
-    }
-    const c = imageConfig;
-    const descriptor: Descriptor = {
-      mediaType: MEDIA_TYPE_MANIFEST,
-      digest: digest as Digest,
-      size: fetchedManifest.bytes.length,
-      platform: { architecture: c.architecture, os: c.os, ...(c.variant ? { variant: c.variant } : {}) },
+    // 4–5. manifest, config, layers — verified, staged, committed, ref set (ADR 0128)
+    const credentialEnv: CredentialEnvironment = {
+      REGISTRY_AUTH_FILE: options.env.REGISTRY_AUTH_FILE,
+      XDG_RUNTIME_DIR: options.env.XDG_RUNTIME_DIR,
+      DOCKER_CONFIG: options.env.DOCKER_CONFIG,
+      HOME: options.env.HOME,
     };
-    await store.setRef(ref.image, descriptor);
+    const { fetched, present, bytesFetched } = await runTransfer(
+      {
+        reference: options.reference,
+        registry: ref.registry,
+        repository: ref.repository,
+        ref: ref.image,
+        digest: digest as Digest,
+        store: options.store,
+        env: credentialEnv,
+        clientOptions: options.clientOptions ?? {},
+        parallel: options.parallel ?? 6,
+      },
+      options.transferInWorker ?? true,
+    );
     return {
       reference: options.reference,
       registry: ref.registry,
@@ -193,8 +146,8 @@ export async function pullVerified(options: PullOptions): Promise<PullResult> {
       ref: ref.image,
       digest,
       resolvedTag: ref.digest === undefined ? ref.tag : undefined,
-      fetched: [...fetched].sort(),
-      present: [...present].sort(),
+      fetched,
+      present,
       bytesFetched,
       quorum: quorum!,
     };

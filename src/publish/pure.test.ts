@@ -130,3 +130,31 @@ test('StagedBlobs: nothing in blobs/ until commitAll; discard leaves no file; un
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('worker errors: a StrataError crosses with code, kind, location, hint and plain detail; others keep their message', async () => {
+  const { serializeError, deserializeError } = await import('./worker-errors.js');
+  const { StrataError } = await import('../errors.js');
+  const { cloneableClientOptions } = await import('./transfer-runner.js');
+  const { Credentials } = await import('../registry/credentials.js');
+  const original = new StrataError('registry/digest-mismatch', 'blob x: the bytes received hash to sha256:aa', {
+    kind: 'check',
+    location: { file: 'http://127.0.0.1:1/v2/x/blobs/sha256:bb' },
+    hint: 'do not use this registry',
+    detail: { expected: 'sha256:bb', actual: 'sha256:aa', fn: () => 1 },
+  });
+  const wire = structuredClone(serializeError(original));
+  const back = deserializeError(wire) as InstanceType<typeof StrataError>;
+  assert.ok(back instanceof StrataError);
+  assert.equal(back.code, original.code);
+  assert.equal(back.kind, 'check');
+  assert.equal(back.exitCode, original.exitCode);
+  assert.equal(back.format(), original.format());
+  assert.deepEqual(back.detail, { expected: 'sha256:bb', actual: 'sha256:aa' });
+  const plain = deserializeError(structuredClone(serializeError(new TypeError('boom'))));
+  assert.ok(!(plain instanceof StrataError));
+  assert.equal(plain.message, 'boom');
+  // what may cross to a worker: data only
+  assert.equal(cloneableClientOptions({ insecure: true, retries: 1, idleTimeoutMs: 100 }), true);
+  assert.equal(cloneableClientOptions({ onExchange: () => undefined }), false);
+  assert.equal(cloneableClientOptions({ credentials: new Credentials('u', 'p') }), false);
+});
