@@ -87,6 +87,14 @@ export function parseCommand(
     out(helpText(spec));
     return undefined;
   }
+  for (const [name, v] of Object.entries(parsed.values)) {
+    // `--signatures ''` would silently mean the working directory.
+    if (v === '' || (Array.isArray(v) && v.includes(''))) {
+      throw new StrataError('cli/usage', `${spec.name}: --${name} needs a value, got an empty string`, {
+        hint: `run 'strata ${spec.name} --help' for what --${name} takes`,
+      });
+    }
+  }
   return { values: parsed.values as ParsedValues, positionals: parsed.positionals };
 }
 

@@ -17,6 +17,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { promises as fs, lstatSync, readdirSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { errorFromErrno, main } from './main.js';
@@ -147,6 +148,7 @@ const badCases: Readonly<Record<string, BadCase>> = {
   'sign with a short --gpg id': { argv: () => ['sign', '--tree', T(), ...SIG(), '--gpg', '0123456789ABCDEF', '--all'], line: /^sign: --gpg '0123456789ABCDEF' is not a full key fingerprint — .*short key ids/ },
   'check with an ftp:// signatures URL': { argv: () => ['check', '--tree', T(), '--signatures', 'ftp://example.org/sigs', '--all'], line: /^--signatures 'ftp:\/\/example\.org\/sigs' uses a scheme strata cannot read — / },
   'sign to a URL': { argv: () => ['sign', '--tree', T(), '--signatures', 'https://example.org/s', '--key', p('una.key'), '--all'], line: /^sign: --signatures must be a local directory — / },
+  'empty option value': { argv: () => ['sign', '--tree', T(), '--signatures', '', '--key', p('una.key'), '--all'], line: /^sign: --signatures needs a value, got an empty string — / },
   'policy with a bad --registry': { argv: () => ['policy', '--tree', T(), '--out', p('newpolicy'), '--registry', 'no such host'], line: /^policy: --registry 'no such host' is not a host\[:port\] — / },
 
   // nonexistent paths
@@ -311,6 +313,17 @@ test('through the process, with stderr a pipe: exit codes, one error line, JSON 
   const ok = run(['fetch', '--tree', T(), '--offline', '--cache', p('empty')]);
   assert.equal(ok.status, 0, ok.err);
   for (const text of [bad.err, failed.err, ok.err]) assert.doesNotMatch(text, /\x1b/);
+});
+
+test('unreachable http signatures fail the check (exit 1) and say why', async () => {
+  // A port that was free a moment ago: nothing listens there now.
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const io = bufferIO({}, p('empty'));
+  assert.equal(await main(['check', '--tree', T(), '--signatures', `http://127.0.0.1:${port}/sigs`, '--all', '--threshold', '1'], io), 1);
+  assert.match(io.stdout(), /rejected signature-1: trust\/signature-unreadable: cannot fetch: ECONNREFUSED/);
 });
 
 test('a file-system error that reaches main names the path, gives a hint and exits 2 (1 for a full disk)', () => {

@@ -150,7 +150,10 @@ async function readHttpSignature(base: Extract<LookasideBase, { kind: 'http' }>,
   try {
     res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(30_000) });
   } catch (e) {
-    return unreadable(`fetch failed: ${(e as Error).message}`);
+    // undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND…) is its cause.
+    const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (e as Error).message;
+    return unreadable(`cannot fetch: ${why}`);
   }
   if (res.status === 404) {
     await res.body?.cancel();
