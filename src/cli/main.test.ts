@@ -45,3 +45,12 @@ test('the compiled CLI runs with node and reports its version', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^strata \d+\.\d+\.\d+\n$/);
 });
+
+test("'strata help COMMAND' is 'strata COMMAND --help'; an unknown one is a one-line error", async () => {
+  const io = bufferIO();
+  assert.equal(await main(['help', 'fsck'], io), 0);
+  assert.match(io.stdout(), /^usage: strata fsck/);
+  const bad = bufferIO();
+  assert.equal(await main(['help', 'frobnicate'], bad), 2);
+  assert.equal(bad.stderr().split('\n').length, 2);
+});

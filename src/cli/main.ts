@@ -98,6 +98,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     io.err("no command given — run 'strata --help' for the list of commands\n");
     return EXIT_INPUT;
   }
+  if (name === 'help' && rest.length > 0) {
+    // `strata help plan` is `strata plan --help`.
+    return main([rest[0]!, '--help'], io);
+  }
   if (name === '--help' || name === '-h' || name === 'help') {
     io.out(overview());
     return 0;
