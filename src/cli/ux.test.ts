@@ -13,7 +13,7 @@
  * The fixture is a tree with one image put into a real store (no sandbox needed), a maintainer
  * key made at run time and a signature made by `strata sign`.
  */
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { promises as fs, lstatSync, readdirSync } from 'node:fs';
@@ -77,6 +77,10 @@ before(async () => {
   await fs.cp(p('tree/.strata/store'), p('cutstore'), { recursive: true });
   const index = await fs.readFile(p('cutstore/index.json'));
   await fs.writeFile(p('cutstore/index.json'), index.subarray(0, Math.floor(index.length / 2)));
+});
+
+after(async () => {
+  if (F) await fs.rm(F, { recursive: true, force: true });
 });
 
 /** Every path under the fixture with its type and size: "nothing written" means this is unchanged. */
