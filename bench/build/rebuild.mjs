@@ -6,19 +6,25 @@
 // a 500-image cache check, so the reference printed beside it is `strata plan --json` on the
 // same tree (the floor: loading and planning the tree), with the ratio rebuild/plan.
 //
-//   npx tsc -p . && node bench/build/rebuild.mjs [--runs N] [--packages 500] [--chains 15]
+// --realtime runs both timed commands under `chrt -f 50` (root): the wall time an idle
+// machine would give, on a shared host (docs/adr/0029).
+//
+//   npx tsc -p . && node bench/build/rebuild.mjs [--runs N] [--packages 500] [--chains 15] [--realtime]
 import path from 'node:path';
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { addPackage, cli, fmt, machine, median, timed, tmp } from './common.mjs';
 import { writeFileSync } from 'node:fs';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, packages: { type: 'string', default: '500' }, chains: { type: 'string', default: '15' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, packages: { type: 'string', default: '500' }, chains: { type: 'string', default: '15' }, realtime: { type: 'boolean', default: false } } });
+const REALTIME = values.realtime;
+/** A node command, under real-time priority with --realtime. */
+const node = (args) => (REALTIME ? ['chrt', ['-f', '50', process.execPath, ...args]] : [process.execPath, args]);
 const RUNS = Number(values.runs);
 const N = Number(values.packages);
 const CHAINS = Number(values.chains);
 
-console.log(`machine: ${machine()}`);
+console.log(`machine: ${machine()}${REALTIME ? ' (timed commands under chrt -f 50)' : ''}`);
 const tree = tmp('strata-bench-rebuild-');
 writeFileSync(path.join(tree, 'strata.toml'), 'namespace = "stagex"\n');
 const name = (i) => `p${String(i).padStart(3, '0')}`;
@@ -34,8 +40,8 @@ console.log(`cold build of ${N} packages (setup, not part of the figure): ${((Da
 const rebuild = [];
 const plan = [];
 for (let i = 0; i < RUNS + 1; i++) {
-  const r = await timed(process.execPath, [cli, 'build', '--all', '--tree', tree, '--store', store, '--json']);
-  const p = await timed(process.execPath, [cli, 'plan', '--json', '--tree', tree]);
+  const r = await timed(...node([cli, 'build', '--all', '--tree', tree, '--store', store, '--json']));
+  const p = await timed(...node([cli, 'plan', '--json', '--tree', tree]));
   if (i === 0) continue; // warm-up (page cache)
   rebuild.push(r.wall);
   plan.push(p.wall);

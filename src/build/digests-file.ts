@@ -13,7 +13,7 @@
  * this host is broken as in ADR 0055.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -166,17 +166,42 @@ export function hasDigestLine(text: string, image: string, hex: string): boolean
   return first === at + hex.length && text.indexOf(name, first + 1) < 0;
 }
 
+/** The text of each digests file as last read, with the identity (inode, size, mtime, ctime) it had. */
+const lastRead = new Map<string, { readonly key: string; readonly text: string }>();
+
+/**
+ * The current text of `file` (undefined if it cannot be read), re-read only when its
+ * identity changed: a no-change rebuild of hundreds of images of one stage reads its
+ * digests file once, not once per image. Every rewrite is a rename, so a change is seen.
+ */
+function readCurrent(file: string): string | undefined {
+  const st = statSync(file, { bigint: true, throwIfNoEntry: false });
+  if (!st) return undefined;
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const hit = lastRead.get(file);
+  if (hit?.key === key) return hit.text;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const s2 = fstatSync(fd, { bigint: true });
+    const text = readFileSync(fd, 'utf8');
+    lastRead.set(file, { key: `${s2.dev}:${s2.ino}:${s2.size}:${s2.mtimeNs}:${s2.ctimeNs}`, text });
+    return text;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function updateDigestsFile(treeRoot: string, stage: string, image: string, hex: string): Promise<string> {
   const file = path.join(treeRoot, 'digests', `${stage}.txt`);
   const prev = queues.get(file) ?? Promise.resolve();
   const next = prev.then(async () => {
     // a line that is already right needs no lock and no write (a no-change rebuild)
-    let current: string | undefined;
-    try {
-      current = readFileSync(file, 'utf8');
-    } catch {
-      current = undefined;
-    }
+    const current = readCurrent(file);
     if (current !== undefined && hasDigestLine(current, image, hex)) return;
     await mkdir(path.dirname(file), { recursive: true });
     const release = await lockDigestsFile(digestsLockPath(file));
