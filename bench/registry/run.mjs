@@ -3,7 +3,11 @@
 // content made here) to/from a local docker-registry (distribution 2.8) on 127.0.0.1:
 // strata vs `skopeo copy` between the same OCI layout (strata's store) and a registry.
 //
-//   npx tsc -p . && node bench/registry/run.mjs [--mb 200] [--layers 5] [--runs 5]
+//   npx tsc -p . && node bench/registry/run.mjs [--mb 200] [--layers 5] [--runs 5] [--realtime]
+//
+// --realtime runs every timed command under `chrt -f 50` (root only; ADR 0029): on a
+// machine shared with other busy processes this gives the wall time of an idle machine.
+// The registries themselves run at normal priority for both tools.
 //
 // Each run starts two empty registries (one per tool, so neither finds blobs the other
 // pushed), then times, as separate processes:
@@ -11,11 +15,15 @@
 //   pull:   strata pull (quorum + verified pull into an empty store)  vs  skopeo copy docker://… oci:EMPTY
 //   quorum: strata check core-big (the check publish and pull do first), timed alone
 // `strata publish` = the quorum check + the same transfer as push (one code path).
-// Prints every run, the medians and the ratios strata/skopeo (target ≤ 1.2).
+// Prints every run, the medians and the ratios strata/skopeo (target ≤ 1.2), for wall time
+// and for CPU time (user+sys of the command and its children, from GNU time: on a shared
+// machine the steadier figure; the registry's own CPU is in neither). "pull − check" is the
+// pull's wall time minus the separately timed quorum check (node start-up, openpgp.js, two
+// signatures): an estimate of the transfer alone.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +45,7 @@ const opt = (name, dflt) => {
 const MB = opt('mb', 200);
 const LAYERS = opt('layers', 5);
 const RUNS = opt('runs', 5);
+const REALTIME = args.includes('--realtime');
 
 const sha = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const median = (xs) => {
@@ -55,15 +64,23 @@ function content(bytes, seed) {
   return out;
 }
 
-function time(cmd, argv, env = {}) {
+/** Wall seconds (recorded in the caller's `cpu` map too: user+sys seconds from GNU time). */
+let cpuOut;
+function time(cmd, argv, env = {}, cpu = undefined) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+  const prefix = REALTIME ? ['chrt', '-f', '50'] : [];
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', cpuOut, ...prefix, cmd, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  if (cpu) {
+    const [u, sy] = readFileSync(cpuOut, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+    cpu.push(u + sy);
+  }
   return s;
 }
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'strata-bench-registry-'));
+cpuOut = path.join(root, 'cpu.txt');
 try {
   console.error(`making a ${MB} MB image with ${LAYERS} layers in ${root} …`);
   const tree = await makeTrustTree(path.join(root, 'tree'), [{ image: 'core-big', version: '1.0' }], ['alice', 'bob'], 2);
@@ -96,10 +113,11 @@ try {
     const pulledS = path.join(root, `pulled-strata-${run}`);
     const pulledK = path.join(root, `pulled-skopeo-${run}`);
     try {
-      const strataPush = () => time('node', [cli, 'push', '--no-quorum', '--tree', tree.root, '--store', storeDir, '--to', `${regS.host}/stagex`, 'core-big'], env);
-      const skopeoPush = () => time('skopeo', ['--insecure-policy', 'copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${storeDir}:core-big`, `docker://${regK.host}/stagex/core-big:1.0`], env);
-      const strataPull = () => time('node', [cli, 'pull', '--tree', tree.root, '--store', pulledS, '--signatures', sigs, `${regS.host}/stagex/core-big@${desc.digest}`], env);
-      const skopeoPull = () => time('skopeo', ['--insecure-policy', 'copy', '--quiet', '--preserve-digests', '--src-tls-verify=false', `docker://${regK.host}/stagex/core-big@${desc.digest}`, `oci:${pulledK}:core-big`], env);
+      const c = { strataPush: [], skopeoPush: [], strataPull: [], skopeoPull: [], quorum: [] };
+      const strataPush = () => time('node', [cli, 'push', '--no-quorum', '--tree', tree.root, '--store', storeDir, '--to', `${regS.host}/stagex`, 'core-big'], env, c.strataPush);
+      const skopeoPush = () => time('skopeo', ['--insecure-policy', 'copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${storeDir}:core-big`, `docker://${regK.host}/stagex/core-big:1.0`], env, c.skopeoPush);
+      const strataPull = () => time('node', [cli, 'pull', '--tree', tree.root, '--store', pulledS, '--signatures', sigs, `${regS.host}/stagex/core-big@${desc.digest}`], env, c.strataPull);
+      const skopeoPull = () => time('skopeo', ['--insecure-policy', 'copy', '--quiet', '--preserve-digests', '--src-tls-verify=false', `docker://${regK.host}/stagex/core-big@${desc.digest}`, `oci:${pulledK}:core-big`], env, c.skopeoPull);
       // alternate who goes first, so neither always gets the warmer page cache
       const row = { run };
       if (run % 2) {
@@ -113,13 +131,16 @@ try {
         row.skopeoPull = skopeoPull();
         row.strataPull = strataPull();
       }
-      row.quorum = time('node', [cli, 'check', '--tree', tree.root, '--signatures', sigs, 'core-big'], env);
+      row.quorum = time('node', [cli, 'check', '--tree', tree.root, '--signatures', sigs, 'core-big'], env, c.quorum);
+      for (const [k, v] of Object.entries(c)) row[`${k}Cpu`] = v[0];
       // same digest on both sides
       const pulledStore = await OciStore.open(pulledS);
       if ((await pulledStore.resolveRef('core-big'))?.digest !== desc.digest) throw new Error('strata pulled another digest');
       rows.push(row);
       console.log(
-        `run ${run}: push strata ${row.strataPush.toFixed(2)} s, skopeo ${row.skopeoPush.toFixed(2)} s | pull strata ${row.strataPull.toFixed(2)} s, skopeo ${row.skopeoPull.toFixed(2)} s | quorum check ${row.quorum.toFixed(2)} s`,
+        `run ${run}: push strata ${row.strataPush.toFixed(2)} s (cpu ${row.strataPushCpu.toFixed(2)}), skopeo ${row.skopeoPush.toFixed(2)} s (cpu ${row.skopeoPushCpu.toFixed(2)}) | ` +
+          `pull strata ${row.strataPull.toFixed(2)} s (cpu ${row.strataPullCpu.toFixed(2)}), skopeo ${row.skopeoPull.toFixed(2)} s (cpu ${row.skopeoPullCpu.toFixed(2)}) | ` +
+          `quorum check ${row.quorum.toFixed(2)} s (cpu ${row.quorumCpu.toFixed(2)}) | load ${os.loadavg()[0].toFixed(1)}`,
       );
     } finally {
       await regS.stop();
@@ -130,10 +151,18 @@ try {
   }
   const m = (k) => median(rows.map((r) => r[k]));
   const mib = total / 1048576;
-  console.log(`\n${mib.toFixed(1)} MiB, ${LAYERS} layers, median of ${RUNS} on ${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(1)}`);
-  console.log(`push:   strata ${m('strataPush').toFixed(2)} s (${(mib / m('strataPush')).toFixed(0)} MiB/s)  skopeo ${m('skopeoPush').toFixed(2)} s  ratio strata/skopeo ${(m('strataPush') / m('skopeoPush')).toFixed(2)}`);
-  console.log(`pull:   strata ${m('strataPull').toFixed(2)} s (${(mib / m('strataPull')).toFixed(0)} MiB/s)  skopeo ${m('skopeoPull').toFixed(2)} s  ratio strata/skopeo ${(m('strataPull') / m('skopeoPull')).toFixed(2)}`);
-  console.log(`quorum: strata check ${m('quorum').toFixed(2)} s (2 signatures, includes node start-up)`);
+  console.log(`\n${mib.toFixed(1)} MiB, ${LAYERS} layers, median of ${RUNS} on ${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(1)}${REALTIME ? ', every command under chrt -f 50' : ''}`);
+  const both = (a, b, label) => {
+    console.log(
+      `${label} strata ${m(a).toFixed(2)} s (${(mib / m(a)).toFixed(0)} MiB/s)  skopeo ${m(b).toFixed(2)} s  ratio strata/skopeo ${(m(a) / m(b)).toFixed(2)}` +
+        ` | CPU strata ${m(`${a}Cpu`).toFixed(2)} s  skopeo ${m(`${b}Cpu`).toFixed(2)} s  ratio ${(m(`${a}Cpu`) / m(`${b}Cpu`)).toFixed(2)}`,
+    );
+  };
+  both('strataPush', 'skopeoPush', 'push:  ');
+  both('strataPull', 'skopeoPull', 'pull:  ');
+  const transfer = median(rows.map((r) => r.strataPull - r.quorum));
+  console.log(`pull − check: strata ${transfer.toFixed(2)} s  ratio to skopeo pull ${(transfer / m('skopeoPull')).toFixed(2)} (an estimate of the transfer alone)`);
+  console.log(`quorum: strata check ${m('quorum').toFixed(2)} s, CPU ${m('quorumCpu').toFixed(2)} s (2 signatures, includes node start-up)`);
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
