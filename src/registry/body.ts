@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isStrataError } from '../errors.js';
 import { registryError } from './errors.js';
-import { StreamingDigest } from './content-digest.js';
+import { DigestCounter } from '../digest/digest.js';
 
 export function contentLength(res: IncomingMessage): number | undefined {
   const v = res.headers['content-length'];
@@ -111,7 +111,7 @@ export async function* verifiedChunks(
       hint: 'the registry serves different content than the manifest names; do not use this registry for this image',
     });
   }
-  const hasher = hashedBy === undefined ? new StreamingDigest() : undefined;
+  const hasher = hashedBy === undefined ? new DigestCounter() : undefined;
   let received = 0;
   try {
     for await (const chunk of res as AsyncIterable<Buffer>) {
@@ -141,7 +141,7 @@ export async function* verifiedChunks(
     });
   }
   let actual: string;
-  if (hasher !== undefined) actual = hasher.finish();
+  if (hasher !== undefined) actual = hasher.digest();
   else {
     const sunk = await hashedBy!();
     if (sunk.size !== received) {

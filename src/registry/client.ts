@@ -7,7 +7,8 @@
 import { registryError, displayUrl, printable } from './errors.js';
 import { RegistryTransport, type TransportOptions, type BodySource } from './transport.js';
 import { readCapped, readPrefix, verifiedChunks, contentLength, type ExpectedContent, type SinkHash } from './body.js';
-import { StreamingDigest, isSha256Digest, requireDigest, sha256Of } from './content-digest.js';
+import { DigestCounter } from '../digest/digest.js';
+import { isSha256Digest, requireDigest, sha256Of } from './content-digest.js';
 import { requireRepository, requireTagOrDigest } from './reference.js';
 import { loadCredentials, type CredentialEnvironment } from './credentials.js';
 
@@ -243,7 +244,7 @@ export class RegistryClient {
   private async uploadChunked(repository: string, blob: BlobSource, start: URL, chunkSize: number): Promise<void> {
     let url = start;
     let offset = 0;
-    const hasher = new StreamingDigest();
+    const hasher = new DigestCounter();
     const sendChunk = async (chunk: Buffer): Promise<void> => {
       const end = offset + chunk.length - 1;
       const res = await this.transport.send({
@@ -289,7 +290,7 @@ export class RegistryClient {
       }
     }
     if (pendingSize > 0) await sendChunk(Buffer.concat(pending, pendingSize));
-    const actual = hasher.finish();
+    const actual = hasher.digest();
     if (hasher.size !== blob.length || actual !== blob.digest) throw sourceMismatch(blob, this.where(repository), `${hasher.size} bytes hashing to ${actual}`);
     const done = new URL(url);
     done.searchParams.set('digest', blob.digest);
@@ -478,7 +479,7 @@ function sourceMismatch(blob: BlobSource, where: string, got: string): Error {
 
 /** Re-hash a blob source while it is read; throws before the last byte is sent if it differs. */
 async function* checkedSource(blob: BlobSource, where: string): AsyncGenerator<Uint8Array, void, undefined> {
-  const hasher = new StreamingDigest();
+  const hasher = new DigestCounter();
   const held: Uint8Array[] = [];
   for await (const chunk of blob.open()) {
     hasher.update(chunk);
@@ -487,7 +488,7 @@ async function* checkedSource(blob: BlobSource, where: string): AsyncGenerator<U
     if (held.length) yield held.pop()!;
     held.push(chunk);
   }
-  const actual = hasher.finish();
+  const actual = hasher.digest();
   if (hasher.size !== blob.length || actual !== blob.digest) throw sourceMismatch(blob, where, `${hasher.size} bytes hashing to ${actual}`);
   if (held.length) yield held.pop()!;
 }

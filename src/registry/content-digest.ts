@@ -1,34 +1,17 @@
 /**
  * Digests as the distribution client sees them: `sha256:<64 lowercase hex>` only (strata
- * writes and accepts nothing else), plus an incremental verifier used while bytes stream.
+ * writes and accepts nothing else). The hashing itself is src/digest's; this file adds the
+ * registry's own error for a malformed digest.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { isDigest, sha256Digest } from '../digest/digest.js';
 import { registryError } from './errors.js';
 
-const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
-
 export function isSha256Digest(s: unknown): boolean {
-  return typeof s === 'string' && DIGEST_RE.test(s);
+  return isDigest(s);
 }
 
 export function sha256Of(data: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
-
-/** Hashes and counts bytes; `finish()` may be called once. */
-export class StreamingDigest {
-  private readonly hash: Hash = createHash('sha256');
-  private count = 0;
-  update(chunk: Uint8Array): void {
-    this.hash.update(chunk);
-    this.count += chunk.length;
-  }
-  get size(): number {
-    return this.count;
-  }
-  finish(): string {
-    return `sha256:${this.hash.digest('hex')}`;
-  }
+  return sha256Digest(data);
 }
 
 /** Throw `registry/bad-digest` (input) unless `s` is a sha256 digest. */
