@@ -29,7 +29,7 @@ import { OciStore } from '../store/store.js';
 import { loadTree } from '../tree/load.js';
 import type { PackageDef, Tree } from '../tree/types.js';
 import { cacheKey, sha256Hex } from './cache-key.js';
-import { ContextFs, describeBytes, listContext, type VirtualFile } from './context.js';
+import { ContextFs, describeBytes, listContext, type ReaddirOrder, type VirtualFile } from './context.js';
 import { UpperWriter } from './copy.js';
 import { updateDigestsFile } from './digests-file.js';
 import { LayeredFs } from './layered-fs.js';
@@ -54,6 +54,13 @@ export interface BuildOptions {
   readonly sourceCache?: string;
   /** Environment for $STRATA_MIRRORS / $STRATA_CACHE only; never passed to builds. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Order in which build-context directories are listed before sorting: 'native'
+   * (default) or 'reverse' (`verify --vary` uses it to show the output does not depend on
+   * it). Typed as a string so callers building options dynamically need no cast; any
+   * other value means 'native'.
+   */
+  readonly readdirOrder?: ReaddirOrder | (string & Record<never, never>);
   /** Ignore cache records (verify uses a fresh store anyway). */
   readonly noCache?: boolean;
   readonly onEvent?: (e: BuildEvent) => void;
@@ -205,7 +212,7 @@ async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store:
       virtual.push(seedFile);
       seedHash = seed.spec.hash;
     }
-    const context = new ContextFs(pkgDir, virtual);
+    const context = new ContextFs(pkgDir, virtual, o.readdirOrder === 'reverse' ? 'reverse' : 'native');
 
     const deps: Record<string, string> = {};
     for (const ref of [...img.references, ...img.external]) {

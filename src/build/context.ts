@@ -21,6 +21,13 @@ export interface VirtualFile {
 
 const VIRTUAL_DIR: Omit<FsNode, 'abs'> = { kind: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 };
 
+/**
+ * The order directory listings are taken in before they are sorted: 'reverse' exists so
+ * that `strata verify --vary` can show a build does not depend on it (every listing is
+ * sorted by UTF-8 bytes afterwards, so the output must not change).
+ */
+export type ReaddirOrder = 'native' | 'reverse';
+
 export class ContextFs implements SourceFs {
   readonly label = 'the build context';
   private readonly files = new Map<string, VirtualFile>();
@@ -30,6 +37,7 @@ export class ContextFs implements SourceFs {
     /** The package directory (absolute). */
     readonly dir: string,
     virtual: readonly VirtualFile[],
+    private readonly readdirOrder: ReaddirOrder = 'native',
   ) {
     for (const v of virtual) {
       this.files.set(v.rel, v);
@@ -62,7 +70,9 @@ export class ContextFs implements SourceFs {
     const names = new Set<string>(this.dirs.get(rel) ?? []);
     if (!this.files.has(rel)) {
       try {
-        for (const n of readdirSync(path.join(this.dir, rel))) names.add(n);
+        const listed = readdirSync(path.join(this.dir, rel));
+        if (this.readdirOrder === 'reverse') listed.reverse();
+        for (const n of listed) names.add(n);
       } catch {
         // not a real directory: only virtual entries
       }
