@@ -25,6 +25,24 @@ const utf8 = new TextEncoder();
 /** Compare two strings by their UTF-8 bytes (equals code point order). */
 export function compareUtf8(a: string, b: string): number {
   if (a === b) return 0;
+  // Fast path: below U+D800, UTF-16 code unit order is code point order, which is UTF-8
+  // byte order. Only a difference involving a surrogate or U+E000..U+FFFF needs the bytes.
+  const n16 = Math.min(a.length, b.length);
+  for (let i = 0; i < n16; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    if (ca < 0xd800 && cb < 0xd800) return ca - cb;
+    return compareEncoded(a, b);
+  }
+  // One is a prefix of the other — unless it ends in a lone high surrogate, which encodes
+  // as U+FFFD and may then sort after the longer string's pair.
+  const last = n16 > 0 ? (a.length < b.length ? a : b).charCodeAt(n16 - 1) : 0;
+  if (last >= 0xd800 && last <= 0xdbff) return compareEncoded(a, b);
+  return a.length - b.length;
+}
+
+function compareEncoded(a: string, b: string): number {
   const ab = utf8.encode(a);
   const bb = utf8.encode(b);
   const n = Math.min(ab.length, bb.length);

@@ -98,3 +98,14 @@ test('ref names follow the OCI layout grammar', () => {
   for (const ok of ['core-gcc', 'stagex/core-gcc', 'a.b_c:1', 'x--y']) assert.ok(isValidRefName(ok), ok);
   for (const bad of ['', '-a', 'a/', 'a b', 'a//b', 'é']) assert.ok(!isValidRefName(bad), bad);
 });
+
+test('compareUtf8 orders as UTF-8 bytes do, for any strings (lone surrogates included)', async () => {
+  const fc = (await import('fast-check')).default;
+  const sign = (n: number): number => (n < 0 ? -1 : n > 0 ? 1 : 0);
+  const str = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom('a', 'b', '\u00e9', '\ud800', '\udc00', '\ud83d\ude00', '\ue000', '\uffff') }));
+  fc.assert(fc.property(str, str, (a, b) => {
+    const want = sign(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+    return sign(compareUtf8(a, b)) === want && sign(compareUtf8(b, a)) === -want;
+  }), { numRuns: 3000 });
+  assert.ok(compareUtf8('\uffff', '\ud83d\ude00') < 0, 'U+FFFF sorts before U+1F600 in UTF-8');
+});

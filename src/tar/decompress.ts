@@ -55,7 +55,7 @@ export async function* openDecompressed(file: string, compression?: ArchiveCompr
     return;
   }
   if (kind === 'gzip') {
-    const gunzip = createGunzip();
+    const gunzip = createGunzip({ chunkSize: 1 << 20 });
     const src = createReadStream(file, { highWaterMark: 256 * 1024 });
     src.on('error', (e) => gunzip.destroy(e));
     try {

@@ -293,7 +293,7 @@ export async function verifyTree(o: VerifyOptions): Promise<VerifyReport> {
       jobs,
       faketime: await onPath('faketime', env),
       taskset: await onPath('taskset', env),
-      readdirHook: false,
+      readdirHook: true, // the build core lists directories in reverse on request (BuildOptions.readdirOrder)
       copyListing: place.listing,
     };
     const plan = variationPlan(host, o.vary ?? false);
