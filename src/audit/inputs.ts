@@ -6,7 +6,7 @@
  */
 import type { SourceLocation } from '../errors.js';
 import type { Containerfile, Instruction } from '../containerfile/types.js';
-import { globalScope, resolveStages, StageScope } from '../containerfile/scope.js';
+import { globalScope, resolveStages, stageDependencies, stagesNeeded, StageScope } from '../containerfile/scope.js';
 import { classifyImageRef } from '../plan/image-ref.js';
 import type { PackageDef } from '../tree/types.js';
 import { ContextView } from './context.js';
@@ -23,21 +23,6 @@ const GIT_SSH_RE = /^[a-z0-9_.-]+@[a-z0-9.-]+:/i;
 
 function platformFor(pkg: PackageDef, treePlatform: string): string {
   return pkg.platforms.includes(treePlatform) ? treePlatform : (pkg.platforms[0] ?? treePlatform);
-}
-
-/** Indexes of the stages the target needs (FROM-stage and COPY --from-stage links, transitively). */
-function neededStages(stages: ReturnType<typeof resolveStages>, target: number): Set<number> {
-  const need = new Set<number>();
-  const stack = [target];
-  while (stack.length) {
-    const i = stack.pop()!;
-    if (need.has(i)) continue;
-    need.add(i);
-    const s = stages[i]!;
-    if (s.baseStage !== undefined) stack.push(s.baseStage);
-    for (const c of s.copyFrom) if (c.stage !== undefined) stack.push(c.stage);
-  }
-  return need;
 }
 
 function isHeredocWord(word: string, ins: Extract<Instruction, { kind: 'COPY' | 'ADD' }>): boolean {
@@ -60,7 +45,7 @@ export function imageInputs(
   const cf = pkg.containerfile as Containerfile;
   const ctx = { buildArgs: pkg.buildArgs, platform: platformFor(pkg, treePlatform) };
   const stages = resolveStages(cf, ctx);
-  const need = neededStages(stages, image.targetIndex);
+  const need = stagesNeeded(image.targetIndex, (i) => stageDependencies(stages[i]!));
   const global = globalScope(cf, ctx);
   const out: ImageInput[] = [];
   const seen = new Set<string>();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StrataError } from '../errors.js';
 import { parseContainerfile } from './parser.js';
-import { globalScope, parsePlatform, platformArgs, resolveFromImages, resolveStages, StageScope } from './scope.js';
+import { globalScope, parsePlatform, platformArgs, resolveFromImages, resolveStages, stageDependencies, stagesNeeded, StageScope } from './scope.js';
 
 test('platformArgs for amd64, 386 and arm64/v8', () => {
   assert.deepEqual(platformArgs('linux/amd64', 'linux/amd64'), {
@@ -104,4 +104,24 @@ test('a bad substitution in a FROM line is reported at that line', () => {
   const cf = parseContainerfile('FROM stagex/${X\n', 'pkgs/x/Containerfile');
   assert.throws(() => resolveFromImages(cf, { buildArgs: {}, platform: 'linux/amd64' }),
     (e: unknown) => e instanceof StrataError && e.code === 'containerfile/bad-substitution' && e.location?.line === 1 && e.location.file === 'pkgs/x/Containerfile');
+});
+
+test('stagesNeeded walks FROM-stage and COPY --from-stage links back from the target only', () => {
+  const cf = parseContainerfile(
+    [
+      'FROM scratch AS a',
+      'FROM a AS b',
+      'FROM scratch AS unused',
+      'FROM scratch AS c',
+      'COPY --from=b /x /x',
+      'COPY --from=0 /y /y',
+      'FROM c AS d',
+    ].join('\n'),
+    'C',
+  );
+  const stages = resolveStages(cf, { buildArgs: {}, platform: 'linux/amd64' });
+  const deps = (i: number): number[] => stageDependencies(stages[i]!);
+  assert.deepEqual([...stagesNeeded(4, deps)].sort(), [0, 1, 3, 4]);
+  assert.deepEqual([...stagesNeeded(2, deps)], [2]);
+  assert.deepEqual(deps(3), [1, 0]);
 });

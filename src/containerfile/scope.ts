@@ -224,3 +224,28 @@ export function expandWithVars(word: string, vars: ReadonlyMap<string, string>, 
   return expandWord(word, (n) => vars.get(n), escape,
     loc.line !== undefined ? { file: loc.file, loc: { line: loc.line, col: loc.col ?? 1 } } : undefined);
 }
+
+/**
+ * The stages `target` needs: itself and, transitively, every stage that `dependsOn` names
+ * (a FROM of an earlier stage, a COPY --from of a stage). One walk for the planner, the
+ * audit and anyone else who must not look at stages the target never uses.
+ */
+export function stagesNeeded(target: number, dependsOn: (index: number) => Iterable<number>): Set<number> {
+  const need = new Set<number>();
+  const stack = [target];
+  while (stack.length) {
+    const i = stack.pop()!;
+    if (need.has(i)) continue;
+    need.add(i);
+    for (const d of dependsOn(i)) stack.push(d);
+  }
+  return need;
+}
+
+/** The earlier stages a resolved stage takes in: its FROM stage and its COPY --from stages. */
+export function stageDependencies(s: ResolvedStage): number[] {
+  const out = s.baseStage === undefined ? [] : [s.baseStage];
+  for (const c of s.copyFrom) if (c.stage !== undefined) out.push(c.stage);
+  return out;
+}
+

@@ -6,7 +6,7 @@
  */
 import type { SourceLocation } from '../errors.js';
 import type { Containerfile } from '../containerfile/types.js';
-import { resolveStages } from '../containerfile/scope.js';
+import { resolveStages, stagesNeeded } from '../containerfile/scope.js';
 
 export type StageLink =
   | { readonly kind: 'stage'; readonly index: number }
@@ -49,14 +49,7 @@ export function stageIndex(cf: Containerfile, target: string): number | undefine
  * stage links back from it), in file order.
  */
 export function imageLinksFor(stages: readonly StageInfo[], target: number): Extract<StageLink, { kind: 'image' }>[] {
-  const need = new Set<number>();
-  const stack = [target];
-  while (stack.length) {
-    const i = stack.pop()!;
-    if (need.has(i)) continue;
-    need.add(i);
-    for (const l of stages[i]!.links) if (l.kind === 'stage') stack.push(l.index);
-  }
+  const need = stagesNeeded(target, (i) => stages[i]!.links.flatMap((l) => (l.kind === 'stage' ? [l.index] : [])));
   const out: Extract<StageLink, { kind: 'image' }>[] = [];
   for (const s of stages) {
     if (!need.has(s.index)) continue;
