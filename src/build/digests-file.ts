@@ -14,12 +14,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { StrataError } from '../errors.js';
 import { compareUtf8 } from '../oci/canonical-json.js';
-import { isStale, pidAlive, type LockInfo } from '../store/lock.js';
+import { acquireLock, pidAlive } from '../store/lock.js';
 
 const LINE = /^([0-9a-f]{64}) (\S+)$/;
 const queues = new Map<string, Promise<void>>();
@@ -61,77 +59,17 @@ async function removeDeadTemps(file: string): Promise<void> {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function readHolder(lock: string): Promise<LockInfo | 'garbage' | undefined> {
-  let text: string;
-  try {
-    text = await readFile(lock, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  try {
-    const v = JSON.parse(text) as LockInfo;
-    if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.token === 'string') return v;
-  } catch {
-    /* fall through */
-  }
-  return 'garbage';
-}
-
 /** Take `lock` (waiting up to `timeoutMs`); resolves to its release function. */
-export async function lockDigestsFile(lock: string, timeoutMs = 120_000): Promise<() => Promise<void>> {
-  const me: LockInfo = { pid: process.pid, host: os.hostname(), token: randomBytes(12).toString('hex') };
-  const tmp = `${lock}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(JSON.stringify(me));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  const deadline = Date.now() + timeoutMs;
-  let wait = 2;
-  try {
-    for (;;) {
-      try {
-        await link(tmp, lock);
-        return async () => {
-          const cur = await readHolder(lock);
-          if (cur !== undefined && cur !== 'garbage' && cur.token === me.token) await unlink(lock);
-        };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      const holder = await readHolder(lock);
-      if (holder !== undefined && isStale(holder)) {
-        const moved = `${lock}.${process.pid}-${randomBytes(4).toString('hex')}.stale`;
-        try {
-          await rename(lock, moved);
-          const got = await readHolder(moved);
-          const same = got === holder || (got !== undefined && got !== 'garbage' && holder !== 'garbage' && got.token === holder.token);
-          if (!same) await link(moved, lock).catch(() => undefined);
-          await unlink(moved).catch(() => undefined);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        }
-        continue;
-      }
-      if (Date.now() > deadline) {
-        const who = holder && holder !== 'garbage' ? `process ${holder.pid} on ${holder.host}` : 'another process';
-        throw new StrataError('build/digests-locked', `${lock} is held by ${who}`, {
-          location: { file: lock },
-          hint: 'wait for the other strata build to finish; if none is running, delete the lock file',
-          kind: 'build',
-        });
-      }
-      await sleep(wait);
-      wait = Math.min(wait * 2, 50);
-    }
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
+export function lockDigestsFile(lock: string, timeoutMs = 120_000): Promise<() => Promise<void>> {
+  // the store's lock (written complete, then linked into place), with temp names beside the
+  // digests file that digestsTempOwner recognises
+  return acquireLock(lock, {
+    scratchDir: path.dirname(lock),
+    timeoutMs,
+    tempPath: (kind) => `${lock}.${process.pid}-${randomBytes(4).toString('hex')}.${kind}`,
+    heldCode: 'build/digests-locked',
+    heldHint: 'wait for the other strata build to finish; if none is running, delete the lock file',
+  });
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {

@@ -20,10 +20,22 @@ export interface LockInfo {
 }
 
 export interface LockOptions {
-  /** Directory for renamed stale locks (same file system). */
+  /** Directory for the lock's temp file and renamed stale locks (same file system). */
   readonly scratchDir: string;
   /** Give up after this many milliseconds (default 120 s). */
   readonly timeoutMs?: number;
+  /**
+   * Names the lock's own temp file ('tmp') and a stale lock being broken ('stale');
+   * default `<scratchDir>/<pid>-<hex>.lock` and `<scratchDir>/<pid>-<hex>.stale-lock`.
+   */
+  readonly tempPath?: (kind: 'tmp' | 'stale') => string;
+  /** The error when the lock stays held past the timeout. */
+  readonly heldCode?: string;
+  readonly heldHint?: string;
+}
+
+function defaultTempPath(scratchDir: string): (kind: 'tmp' | 'stale') => string {
+  return (kind) => path.join(scratchDir, `${process.pid}-${randomBytes(6).toString('hex')}.${kind === 'tmp' ? 'lock' : 'stale-lock'}`);
 }
 
 export function pidAlive(pid: number): boolean {
@@ -60,8 +72,7 @@ export function isStale(info: LockInfo | 'garbage'): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function breakStale(file: string, seen: LockInfo | 'garbage', scratchDir: string): Promise<void> {
-  const moved = path.join(scratchDir, `${process.pid}-${randomBytes(6).toString('hex')}.stale-lock`);
+async function breakStale(file: string, seen: LockInfo | 'garbage', moved: string): Promise<void> {
   try {
     await rename(file, moved);
   } catch (e) {
@@ -82,7 +93,8 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<() =
   const info: LockInfo = { pid: process.pid, host: os.hostname(), token: randomBytes(12).toString('hex') };
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let wait = 5;
-  const tmp = path.join(opts.scratchDir, `${process.pid}-${randomBytes(6).toString('hex')}.lock`);
+  const tempPath = opts.tempPath ?? defaultTempPath(opts.scratchDir);
+  const tmp = tempPath('tmp');
   const fh = await open(tmp, 'wx', 0o644);
   try {
     await fh.writeFile(JSON.stringify(info));
@@ -101,7 +113,7 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<() =
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      await waitOrBreak(file, opts.scratchDir, deadline);
+      await waitOrBreak(file, tempPath, deadline, opts);
       await sleep(wait);
       wait = Math.min(wait * 2, 100);
     }
@@ -111,17 +123,17 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<() =
 }
 
 /** The lock is taken: break it if its holder is gone, else throw past the deadline. */
-async function waitOrBreak(file: string, scratchDir: string, deadline: number): Promise<void> {
+async function waitOrBreak(file: string, tempPath: (kind: 'stale') => string, deadline: number, opts: LockOptions): Promise<void> {
   const holder = await readLock(file);
   if (holder !== undefined && isStale(holder)) {
-    await breakStale(file, holder, scratchDir);
+    await breakStale(file, holder, tempPath('stale'));
     return;
   }
   if (Date.now() > deadline) {
     const who = holder && holder !== 'garbage' ? `process ${holder.pid} on ${holder.host}` : 'another process';
-    throw new StrataError('store/locked', `${file} is held by ${who}`, {
+    throw new StrataError(opts.heldCode ?? 'store/locked', `${file} is held by ${who}`, {
       location: { file },
-      hint: 'wait for the other strata process to finish; if none is running, delete the lock file',
+      hint: opts.heldHint ?? 'wait for the other strata process to finish; if none is running, delete the lock file',
       kind: 'build',
     });
   }
