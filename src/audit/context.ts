@@ -7,6 +7,7 @@
  */
 import { StrataError, type SourceLocation } from '../errors.js';
 import type { PackageDef, SourceDef } from '../tree/types.js';
+import { resolveInContext } from '../tar/context-path.js';
 
 /** What the edge found in the package directory. */
 export type RealNode =
@@ -110,39 +111,15 @@ export class ContextView {
 
   /** Normalise a context path, following symlinks that stay inside the context. */
   private resolvePath(p: string, location: SourceLocation): string {
-    const outside = (why: string): StrataError =>
-      new StrataError('audit/outside-context', `COPY source '${p}' ${why}`, {
-        location,
-        hint: 'COPY only reads files inside the package directory (and fetch/<file>); move the file into the package',
-      });
-    if (p.startsWith('/')) throw outside('is an absolute path');
-    const pending = p.split('/').filter((c) => c !== '' && c !== '.');
-    const done: string[] = [];
-    let hops = 0;
-    while (pending.length) {
-      const c = pending.shift()!;
-      if (c === '..') {
-        if (done.length === 0) throw outside("leaves the build context with '..'");
-        done.pop();
-        continue;
-      }
-      const rel = [...done, c].join('/');
+    const r = resolveInContext(p, (rel) => {
       const n = this.node(rel);
-      if (n?.kind === 'symlink') {
-        if (++hops > 40) throw outside('has too many levels of symbolic links');
-        if (n.target.startsWith('/')) throw outside(`goes through the symlink '${rel}' → '${n.target}' out of the build context`);
-        const parts = n.target.split('/').filter((x) => x !== '' && x !== '.');
-        let depth = done.length;
-        for (const x of parts) {
-          depth += x === '..' ? -1 : 1;
-          if (depth < 0) throw outside(`goes through the symlink '${rel}' → '${n.target}' out of the build context`);
-        }
-        pending.unshift(...parts);
-        continue;
-      }
-      done.push(c);
-    }
-    return done.join('/');
+      return n?.kind === 'symlink' ? n.target : undefined;
+    });
+    if (typeof r === 'string') return r;
+    throw new StrataError('audit/outside-context', `COPY source '${p}' ${r.why}`, {
+      location,
+      hint: 'COPY only reads files inside the package directory (and fetch/<file>); move the file into the package',
+    });
   }
 }
 

@@ -18,6 +18,7 @@ import path from 'node:path';
 import type { SourceLocation } from '../errors.js';
 import { buildError, inputError } from './errors.js';
 import { joinRel, LayeredFs, resolveInRoot, type FsNode, type SourceFs } from './layered-fs.js';
+import { resolveInContext } from '../tar/context-path.js';
 
 export interface CopyOptions {
   /** --chown, resolved to numbers. */
@@ -224,37 +225,12 @@ function globToRegExp(glob: string): RegExp {
  * any component, the last one included) that leads outside the context.
  */
 export function resolveContextPath(ctx: SourceFs, p: string, location: SourceLocation): string {
-  const outside = (why: string) =>
-    inputError('build/outside-context', `COPY source '${p}' ${why}`, 'COPY only reads files inside the package directory (and fetch/<file>); move the file into the package', location);
-  if (p.startsWith('/')) throw outside('is an absolute path');
-  const pending = p.split('/').filter((c) => c !== '' && c !== '.');
-  const done: string[] = [];
-  let hops = 0;
-  while (pending.length) {
-    const c = pending.shift()!;
-    if (c === '..') {
-      if (done.length === 0) throw outside("leaves the build context with '..'");
-      done.pop();
-      continue;
-    }
-    const rel = [...done, c].join('/');
+  const r = resolveInContext(p, (rel) => {
     const n = ctx.node(rel);
-    if (n?.kind === 'symlink') {
-      if (++hops > 40) throw outside('has too many levels of symbolic links');
-      const target = n.linkTarget ?? '';
-      if (target.startsWith('/')) throw outside(`goes through the symlink '${rel}' → '${target}' out of the build context`);
-      const parts = target.split('/').filter((x) => x !== '' && x !== '.');
-      let depth = done.length;
-      for (const x of parts) {
-        depth += x === '..' ? -1 : 1;
-        if (depth < 0) throw outside(`goes through the symlink '${rel}' → '${target}' out of the build context`);
-      }
-      pending.unshift(...parts);
-      continue;
-    }
-    done.push(c);
-  }
-  return done.join('/');
+    return n?.kind === 'symlink' ? (n.linkTarget ?? '') : undefined;
+  });
+  if (typeof r === 'string') return r;
+  throw inputError('build/outside-context', `COPY source '${p}' ${r.why}`, 'COPY only reads files inside the package directory (and fetch/<file>); move the file into the package', location);
 }
 
 /**
