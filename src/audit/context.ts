@@ -7,7 +7,7 @@
  */
 import { StrataError, type SourceLocation } from '../errors.js';
 import type { PackageDef, SourceDef } from '../tree/types.js';
-import { resolveInContext } from '../tar/context-path.js';
+import { GLOB_CHARS, globToRegExp, resolveInContext } from '../tar/context-path.js';
 
 /** What the edge found in the package directory. */
 export type RealNode =
@@ -123,7 +123,6 @@ export class ContextView {
   }
 }
 
-const GLOB_CHARS = /[*?[]/;
 
 function join(a: string, b: string): string {
   return a === '' ? b : `${a}/${b}`;
@@ -136,28 +135,4 @@ function notFound(message: string, location: SourceLocation): StrataError {
   });
 }
 
-/** One path component's glob (`*`, `?`, `[...]`, `\x`) as a regular expression. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close < 0) re += '\\[';
-      else {
-        let cls = glob.slice(i + 1, close);
-        if (cls.startsWith('!') || cls.startsWith('^')) cls = `^${cls.slice(1)}`;
-        re += `[${cls.replace(/\\/g, '\\\\')}]`;
-        i = close;
-      }
-    } else if (c === '\\' && i + 1 < glob.length) re += escapeRe(glob[++i]!);
-    else re += escapeRe(c);
-  }
-  return new RegExp(`^${re}$`, 'u');
-}
 
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}

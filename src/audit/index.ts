@@ -5,6 +5,7 @@ export type {
 export { auditTree, normaliseTreePath, type AuditOptions, type AuditReport } from './audit.js';
 export { evaluateAudit, evaluateImage, offendingContent } from './evaluate.js';
 export { imageInputs, type ImageTarget } from './inputs.js';
-export { ContextView, globToRegExp, type ContextItem, type ContextNode, type RealNode } from './context.js';
+export { globToRegExp } from '../tar/context-path.js';
+export { ContextView, type ContextItem, type ContextNode, type RealNode } from './context.js';
 export { executableFormat, isText, TextCheck, MAGIC_BYTES } from './content.js';
 export { auditJson, auditTable, formatReason, formatRoot, formatStep, traceText, verdictJson, type VerdictJson } from './render.js';

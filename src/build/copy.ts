@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { SourceLocation } from '../errors.js';
 import { buildError, inputError } from './errors.js';
 import { joinRel, LayeredFs, resolveInRoot, type FsNode, type SourceFs } from './layered-fs.js';
-import { resolveInContext } from '../tar/context-path.js';
+import { GLOB_CHARS, globToRegExp, resolveInContext } from '../tar/context-path.js';
 
 export interface CopyOptions {
   /** --chown, resolved to numbers. */
@@ -197,28 +197,7 @@ function moveFile(from: string, to: string): void {
   }
 }
 
-const GLOB_CHARS = /[*?[]/;
 
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close < 0) re += '\\[';
-      else {
-        let cls = glob.slice(i + 1, close);
-        if (cls.startsWith('!') || cls.startsWith('^')) cls = `^${cls.slice(1)}`;
-        re += `[${cls.replace(/\\/g, '\\\\')}]`;
-        i = close;
-      }
-    } else if (c === '\\' && i + 1 < glob.length) re += `\\${glob[++i]}`;
-    else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 'u');
-}
 
 /**
  * Resolve a context path: no absolute paths, no `..` above the root, and no symlink (in

@@ -44,3 +44,35 @@ export function resolveInContext(p: string, linkTarget: (rel: string) => string 
   }
   return done.join('/');
 }
+
+/** Characters that make a COPY/ADD source word component a glob. */
+export const GLOB_CHARS = /[*?[]/;
+
+/**
+ * One path component's glob (`*`, `?`, `[...]`, `[!...]`, `\x`) as an anchored regular
+ * expression; every other character, `]` and `/` included, matches itself.
+ */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const close = glob.indexOf(']', i + 2);
+      if (close < 0) re += '\\[';
+      else {
+        let cls = glob.slice(i + 1, close);
+        if (cls.startsWith('!') || cls.startsWith('^')) cls = `^${cls.slice(1)}`;
+        re += `[${cls.replace(/\\/g, '\\\\')}]`;
+        i = close;
+      }
+    } else if (c === '\\' && i + 1 < glob.length) re += escapeRe(glob[++i]!);
+    else re += escapeRe(c);
+  }
+  return new RegExp(`^${re}$`, 'u');
+}
+
+function escapeRe(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
