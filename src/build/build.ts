@@ -357,9 +357,12 @@ async function cachedImage(store: OciStore, recordFile: string, verified: Verifi
   }
 }
 
-/** The image config for a built stage, and the image in the store under `ref`. */
+/**
+ * The image config for a built stage, and the image in the store under `ref`. The config's
+ * platform is the stage's (FROM --platform, else the package's `platform`).
+ */
 export async function storeImage(store: OciStore, ref: string, r: StageResult, platform: string, epoch: number): Promise<Descriptor> {
-  const p = parsePlatform(platform);
+  const p = parsePlatform(r.platform || platform);
   const rt = r.runtime;
   const env = r.env.map(([k, v]) => `${k}=${v}`);
   if (!r.env.some(([k]) => k === 'PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
@@ -373,6 +376,7 @@ export async function storeImage(store: OciStore, ref: string, r: StageResult, p
     ...(rt.exposed.size ? { ExposedPorts: Object.fromEntries([...rt.exposed].map((x) => [x, {}])) } : {}),
     ...(rt.volumes.size ? { Volumes: Object.fromEntries([...rt.volumes].map((x) => [x, {}])) } : {}),
     ...(rt.stopSignal ? { StopSignal: rt.stopSignal } : {}),
+    ...(rt.healthcheck ? { Healthcheck: rt.healthcheck } : {}),
   };
   const cfg = buildImageConfig({
     platform: { os: p.os, architecture: p.arch, ...(p.variant ? { variant: p.variant } : {}) },

@@ -7,11 +7,11 @@
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { expandWithVars, globalScope, StageScope } from '../containerfile/scope.js';
+import { expandWithVars, formatPlatform, globalScope, parsePlatform, StageScope } from '../containerfile/scope.js';
 import type { AddInstruction, Containerfile, CopyInstruction, Heredoc, Instruction, Loc, RunInstruction, Stage } from '../containerfile/types.js';
 import type { Digest } from '../digest/digest.js';
 import type { SourceLocation } from '../errors.js';
-import type { Descriptor, HistoryEntry, ImageConfig } from '../oci/types.js';
+import type { Descriptor, HealthConfig, HistoryEntry, ImageConfig } from '../oci/types.js';
 import { classifyImageRef } from '../plan/image-ref.js';
 import { run as sandboxRun } from '../sandbox/run.js';
 import type { SourceCache } from '../source/cache.js';
@@ -20,6 +20,7 @@ import { ContextFs } from './context.js';
 import { copySources, expandSource, resolveContextPath, UpperWriter, type CopyOptions } from './copy.js';
 import { addArchiveOrFile, addUrl } from './add.js';
 import { buildError, inputError } from './errors.js';
+import { healthConfig, inheritedHealthConfig } from './healthcheck.js';
 import { nearlyFull } from './disk-full.js';
 import { adoptUpperAsLayerDir, captureLayer, layerDir } from './layer.js';
 import { LayeredFs, resolveInRoot, type SourceFs } from './layered-fs.js';
@@ -39,6 +40,8 @@ export interface RuntimeState {
   exposed: Set<string>;
   volumes: Set<string>;
   stopSignal: string | undefined;
+  /** HEALTHCHECK as recorded in the config (inherited from a base image unless replaced). */
+  healthcheck: HealthConfig | undefined;
   shell: readonly string[];
 }
 
@@ -51,6 +54,11 @@ export interface StageResult {
   readonly runtime: RuntimeState;
   /** ENV at the end of the stage, in order. */
   readonly env: readonly (readonly [string, string])[];
+  /**
+   * The stage's platform, normalised (`linux/386`): FROM --platform if given, else the
+   * base stage's, else the package's — what the image config records, as BuildKit does.
+   */
+  readonly platform: string;
 }
 
 export interface StageRunInput {
@@ -88,7 +96,7 @@ interface StoreImage {
 }
 
 function emptyRuntime(): RuntimeState {
-  return { entrypoint: undefined, cmd: undefined, workdir: '', user: '', labels: new Map(), exposed: new Set(), volumes: new Set(), stopSignal: undefined, shell: DEFAULT_SHELL };
+  return { entrypoint: undefined, cmd: undefined, workdir: '', user: '', labels: new Map(), exposed: new Set(), volumes: new Set(), stopSignal: undefined, healthcheck: undefined, shell: DEFAULT_SHELL };
 }
 
 function cloneRuntime(r: RuntimeState): RuntimeState {
@@ -106,7 +114,7 @@ function runtimeFromConfig(c: ImageConfig): { runtime: RuntimeState; env: [strin
     runtime: {
       entrypoint: rc.Entrypoint, cmd: rc.Cmd, workdir: rc.WorkingDir ?? '', user: rc.User ?? '',
       labels: new Map(Object.entries(rc.Labels ?? {})), exposed: new Set(Object.keys(rc.ExposedPorts ?? {})),
-      volumes: new Set(Object.keys(rc.Volumes ?? {})), stopSignal: rc.StopSignal, shell: DEFAULT_SHELL,
+      volumes: new Set(Object.keys(rc.Volumes ?? {})), stopSignal: rc.StopSignal, healthcheck: inheritedHealthConfig(rc.Healthcheck), shell: DEFAULT_SHELL,
     },
   };
 }
@@ -182,9 +190,11 @@ export class StageExecutor {
     let history: HistoryEntry[] = [];
     let runtime = emptyRuntime();
     let env: [string, string][] = [];
+    let stagePlatform = formatPlatform(parsePlatform(platform));
     const base = this.stageByName(fromWord, stage.index);
     if (base !== undefined) {
       const r = await this.stage(base);
+      stagePlatform = r.platform;
       layers = [...r.layers];
       diffIds = [...r.diffIds];
       dirs = [...r.dirs];
@@ -200,6 +210,11 @@ export class StageExecutor {
       const fromCfg = runtimeFromConfig(img.config);
       runtime = fromCfg.runtime;
       env = fromCfg.env;
+    }
+    if (stage.from.platform !== undefined) {
+      const at = stage.from.flags.find((f) => f.name === 'platform')?.loc ?? stage.from.loc;
+      const text = expandWithVars(stage.from.platform, global, this.loc(at), cf.directives.escape);
+      stagePlatform = formatPlatform(parsePlatform(text, { file: cf.file, loc: at }));
     }
     const scope = new StageScope(cf, global, buildArgs, new Map(env));
     /** WORKDIR directories still to create, with the USER in effect at their WORKDIR. */
@@ -259,7 +274,10 @@ export class StageExecutor {
         case 'ARG':
         case 'ENV':
         case 'MAINTAINER':
+          meta();
+          break;
         case 'HEALTHCHECK':
+          runtime.healthcheck = healthConfig(ins, cf.file);
           meta();
           break;
         case 'LABEL':
@@ -320,7 +338,7 @@ export class StageExecutor {
         await layerStep(`WORKDIR ${runtime.workdir}`, async () => {});
       }
     }
-    return { layers, diffIds, dirs, history, runtime, env: scope.envEntries() };
+    return { layers, diffIds, dirs, history, runtime, env: scope.envEntries(), platform: stagePlatform };
   }
 
   /**
@@ -509,8 +527,11 @@ export function describe(ins: Instruction): string {
       return `VOLUME ${ins.paths.join(' ')}`;
     case 'STOPSIGNAL':
       return `STOPSIGNAL ${ins.signal}`;
-    case 'HEALTHCHECK':
-      return 'HEALTHCHECK';
+    case 'HEALTHCHECK': {
+      if (ins.command === undefined) return 'HEALTHCHECK NONE';
+      const flags = ins.flags.map((f) => `--${f.name}=${f.value ?? ''} `).join('');
+      return `HEALTHCHECK ${flags}CMD ${ins.command.form === 'exec' ? JSON.stringify(ins.command.argv) : ins.command.script}`;
+    }
     case 'MAINTAINER':
       return `MAINTAINER ${ins.name}`;
     case 'FROM':

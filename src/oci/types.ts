@@ -62,6 +62,19 @@ export interface RuntimeConfig {
   readonly WorkingDir?: string;
   readonly Labels?: Readonly<Record<string, string>>;
   readonly StopSignal?: string;
+  /** Docker's image-spec member (the OCI config has none; ADR 0170). */
+  readonly Healthcheck?: HealthConfig;
+}
+
+/** HEALTHCHECK as Docker records it: durations in nanoseconds, zero members omitted. */
+export interface HealthConfig {
+  /** ["NONE"], ["CMD", argv…] or ["CMD-SHELL", script]. */
+  readonly Test: readonly string[];
+  readonly Interval?: number;
+  readonly Timeout?: number;
+  readonly StartPeriod?: number;
+  readonly StartInterval?: number;
+  readonly Retries?: number;
 }
 
 export interface HistoryEntry {
