@@ -8,15 +8,28 @@ export interface CliIO {
   readonly interactive: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** Print one `--json` document on stdout, in the one style of every command (jsonText). */
+  readonly json: (value: unknown) => void;
+}
+
+/**
+ * The one layout of every `--json` answer (docs/adr/0175): one JSON document, indented by
+ * two spaces, ending in a newline. Failures with --json are one such document too:
+ * `{"error": {...}}`.
+ */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 export function processIO(): CliIO {
+  const out = (t: string): void => void process.stdout.write(t);
   return {
-    out: (t) => void process.stdout.write(t),
+    out,
     err: (t) => void process.stderr.write(t),
     interactive: Boolean(process.stderr.isTTY) && !process.env['CI'],
     env: process.env,
     cwd: process.cwd(),
+    json: (v) => out(jsonText(v)),
   };
 }
 
@@ -33,6 +46,7 @@ export function bufferIO(env: Record<string, string | undefined> = {}, cwd = pro
     interactive: false,
     env,
     cwd,
+    json: (v) => void (o += jsonText(v)),
     stdout: () => o,
     stderr: () => e,
   };

@@ -125,7 +125,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (e instanceof StrataError) {
       if (io.env['STRATA_DEBUG'] && caught instanceof Error && caught.stack) io.err(`${caught.stack}\n`);
       io.err(`${errorLines(e)}\n`);
-      if (rest.includes('--json')) io.out(`${JSON.stringify({ error: e.toJSON() })}\n`);
+      if (rest.includes('--json')) io.json({ error: e.toJSON() });
       return e.exitCode;
     }
     io.err(`strata: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { EXIT_CHECK_FAILED, EXIT_OK, StrataError } from '../../errors.js';
 import { auditTree } from '../../audit/audit.js';
-import { auditJson, auditTable } from '../../audit/render.js';
+import { auditTable, verdictJson } from '../../audit/render.js';
 import { defaultCacheDir } from '../../source/cache.js';
 import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand } from '../args.js';
 import type { CliIO } from '../io.js';
@@ -53,6 +53,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const tree = userPath(io.cwd, stringOpt(p, 'tree') ?? '.');
   const cacheDir = cacheOption(p, io, tree);
   const report = await auditTree({ tree, cacheDir, images: p.positionals });
-  io.out(boolOpt(p, 'json') ? auditJson(report.verdicts) : auditTable(report.verdicts));
+  if (boolOpt(p, 'json')) io.json(report.verdicts.map(verdictJson));
+  else io.out(auditTable(report.verdicts));
   return report.verdicts.every((v) => v.bootstrapped) ? EXIT_OK : EXIT_CHECK_FAILED;
 }

@@ -67,7 +67,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     progress.close();
   }
   if (json) {
-    io.out(`${JSON.stringify({ store: report.store, images: report.results })}\n`);
+    io.json({ store: report.store, images: report.results });
   }
   return 0;
 }

@@ -61,7 +61,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     ...(stringOpt(p, 'maintainers') !== undefined ? { maintainersFile: path.resolve(io.cwd, stringOpt(p, 'maintainers')!) } : {}),
   });
   for (const w of report.warnings) io.err(`warning: ${w}\n`);
-  if (boolOpt(p, 'json')) io.out(`${JSON.stringify(reportJson(report), null, 2)}\n`);
+  if (boolOpt(p, 'json')) io.json(reportJson(report));
   else io.out(formatReport(report));
   return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
 }

@@ -32,7 +32,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const store = stringOpt(p, 'store');
   const storeDir = store !== undefined ? path.resolve(io.cwd, store) : defaultStorePath(path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.'));
   const cmp = await diffNamedImages(a, b, { storeDir, cwd: io.cwd });
-  if (boolOpt(p, 'json')) io.out(`${JSON.stringify(cmp)}\n`);
+  if (boolOpt(p, 'json')) io.json(cmp);
   else io.out(`${renderComparison(cmp).join('\n')}\n`);
   return cmp.identical ? 0 : 1;
 }

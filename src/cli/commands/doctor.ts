@@ -30,7 +30,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const minGib = intOpt(p, 'min-free-gib', 'doctor', 0);
   const checks = await runDoctor({ storeDir, ...(minGib !== undefined ? { minFreeBytes: minGib * 1024 ** 3 } : {}) });
   const ok = checks.every((c) => c.ok || !c.required);
-  if (boolOpt(p, 'json')) io.out(`${JSON.stringify({ ok, checks })}\n`);
+  if (boolOpt(p, 'json')) io.json({ ok, checks });
   else io.out(formatChecks(checks));
   return ok ? 0 : 1;
 }

@@ -32,7 +32,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const image = p.positionals[0]!;
   const dir = path.resolve(io.cwd, oci);
   const desc = await exportImage(store, image, dir);
-  if (boolOpt(p, 'json')) io.out(`${JSON.stringify({ image, digest: desc.digest, oci: dir })}\n`);
+  if (boolOpt(p, 'json')) io.json({ image, digest: desc.digest, oci: dir });
   else io.out(`exported ${image} ${desc.digest} to ${dir}\n`);
   return 0;
 }

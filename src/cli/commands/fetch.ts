@@ -133,7 +133,7 @@ function summary(results: readonly SourceResult[]): string {
 function printImport(rep: ImportReport, json: boolean, io: CliIO): void {
   for (const r of rep.rejected) io.err(`rejected ${r.path}: ${r.reason}\n`);
   if (json) {
-    io.out(`${JSON.stringify({ imported: rep.imported, rejected: rep.rejected })}\n`);
+    io.json({ imported: rep.imported, rejected: rep.rejected });
   } else {
     const fresh = rep.imported.filter((e) => !e.alreadyPresent).length;
     io.out(`imported ${rep.imported.length} source${rep.imported.length === 1 ? '' : 's'} (${fresh} new), rejected ${rep.rejected.length}\n`);
@@ -189,15 +189,13 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io,
   );
   if (json) {
-    io.out(
-      `${JSON.stringify({
-        sources: result.results.map(resultJson),
-        ...(result.recheck
-          ? { recheck: { ok: result.recheck.ok.length, corrupt: result.recheck.corrupt, staleTemps: result.recheck.staleTemps, strays: result.recheck.strays } }
-          : {}),
-        ...(result.exported ? { exported: { dir: result.exported.dir, entries: result.exported.entries } } : {}),
-      })}\n`,
-    );
+    io.json({
+      sources: result.results.map(resultJson),
+      ...(result.recheck
+        ? { recheck: { ok: result.recheck.ok.length, corrupt: result.recheck.corrupt, staleTemps: result.recheck.staleTemps, strays: result.recheck.strays } }
+        : {}),
+      ...(result.exported ? { exported: { dir: result.exported.dir, entries: result.exported.entries } } : {}),
+    });
   } else {
     if (result.recheck) {
       io.out(`recheck: ${result.recheck.ok.length} ok, ${result.recheck.corrupt.length} corrupt removed\n`);

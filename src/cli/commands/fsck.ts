@@ -29,7 +29,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   }
   const report = await fsckStore(storeDir(p, io));
   if (boolOpt(p, 'json')) {
-    io.out(`${JSON.stringify(report)}\n`);
+    io.json(report);
   } else {
     for (const pr of report.problems) io.out(`${path.join(report.store, pr.path)}: ${pr.message} [${pr.code}] — ${pr.hint}\n`);
     io.out(`${report.ok ? 'ok' : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}`}: ${report.blobs} blobs, ${report.refs} images in ${report.store}\n`);

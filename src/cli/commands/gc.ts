@@ -26,7 +26,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const grace = intOpt(p, 'grace', 'gc', 0);
   const dir = storeDir(p, io);
   const report = await gcStore(dir, { ...(grace !== undefined ? { graceSeconds: grace } : {}), dryRun: boolOpt(p, 'dry-run'), state: statePaths(dir) });
-  if (boolOpt(p, 'json')) io.out(`${JSON.stringify(report)}\n`);
+  if (boolOpt(p, 'json')) io.json(report);
   else {
     const verb = report.dryRun ? 'would remove' : 'removed';
     io.out(`${verb} ${report.removedBlobs.length} blobs (${report.removedBytes} bytes) and ${report.removedTemps.length} temporary files; kept ${report.keptYoung} recent unreferenced blobs\n`);

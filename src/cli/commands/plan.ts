@@ -37,12 +37,13 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const rdeps = boolOpt(p, 'rdeps');
   const { plan, errors } = loadPlan({ tree, images: p.positionals, keepGoing: boolOpt(p, 'keep-going') });
   if (errors.length > 0) io.err(`${errorLines(new StrataErrors(errors))}\n`);
-  if (boolOpt(p, 'json') && errors.length > 0) {
-    // --keep-going: the broken packages are part of the answer (the same lines as stderr).
+  if (boolOpt(p, 'json')) {
+    // planToJson is the plan's one rendering; io.json gives it the layout of every --json.
     const planned = JSON.parse(planToJson(plan, { rdeps })) as Record<string, unknown>;
-    io.out(`${JSON.stringify({ ...planned, errors: errors.map((e) => e.toJSON()) })}\n`);
+    // --keep-going: the broken packages are part of the answer (the same lines as stderr).
+    io.json(errors.length > 0 ? { ...planned, errors: errors.map((e) => e.toJSON()) } : planned);
   } else {
-    io.out(boolOpt(p, 'json') ? planToJson(plan, { rdeps }) : planToTable(plan, { rdeps }));
+    io.out(planToTable(plan, { rdeps }));
   }
   return errors.length > 0 ? EXIT_INPUT : 0;
 }

@@ -81,9 +81,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   });
   const written = await writePolicyFiles(out, files);
   if (boolOpt(p, 'json')) {
-    io.out(
-      `${JSON.stringify({ scope: files.scope, mode: boolOpt(p, 'all-of') ? 'all-of' : 'any-of', lookaside, files: written, note: MOFN_NOTE }, null, 2)}\n`,
-    );
+    io.json({ scope: files.scope, mode: boolOpt(p, 'all-of') ? 'all-of' : 'any-of', lookaside, files: written, note: MOFN_NOTE });
   } else {
     io.out(
       [

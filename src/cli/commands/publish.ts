@@ -88,7 +88,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     },
     ...(lookaside !== undefined ? { lookasideOut: path.resolve(io.cwd, lookaside) } : {}),
   });
-  if (boolOpt(p, 'json')) io.out(`${JSON.stringify(publishReportJson(report), null, 2)}\n`);
+  if (boolOpt(p, 'json')) io.json(publishReportJson(report));
   else io.out(formatPublishReport(report));
   return EXIT_OK;
 }

@@ -60,7 +60,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     clientOptions: { insecure: boolOpt(p, 'insecure') },
     onProgress: (line) => io.err(`${line}\n`),
   });
-  if (boolOpt(p, 'json')) io.out(`${JSON.stringify(pullResultJson(result), null, 2)}\n`);
+  if (boolOpt(p, 'json')) io.json(pullResultJson(result));
   else io.out(formatPullResult(result));
   return EXIT_OK;
 }

@@ -37,7 +37,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     });
   }
   const report = await publishImages({ ...commonOptions(p, io, 'push'), quorum: 'skip' });
-  if (boolOpt(p, 'json')) io.out(`${JSON.stringify(publishReportJson(report), null, 2)}\n`);
+  if (boolOpt(p, 'json')) io.json(publishReportJson(report));
   else io.out(formatPublishReport(report));
   return EXIT_OK;
 }

@@ -89,19 +89,15 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     signer,
   });
   if (boolOpt(p, 'json')) {
-    io.out(
-      `${JSON.stringify(
-        results.map((r) => ({
-          image: r.image,
-          version: r.version,
-          digest: r.digest,
-          status: r.result.status,
-          n: r.result.n,
-          fingerprint: r.result.fingerprint.toUpperCase(),
-        })),
-        null,
-        2,
-      )}\n`,
+    io.json(
+      results.map((r) => ({
+        image: r.image,
+        version: r.version,
+        digest: r.digest,
+        status: r.result.status,
+        n: r.result.n,
+        fingerprint: r.result.fingerprint.toUpperCase(),
+      })),
     );
   } else {
     const width = Math.max(5, ...results.map((r) => r.image.length));

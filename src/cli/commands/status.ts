@@ -63,7 +63,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     ...trustFiles,
     onWarning: (w) => io.err(`warning: ${w}\n`),
   });
-  if (boolOpt(p, 'json')) io.out(`${JSON.stringify(statusJson(rows), null, 2)}\n`);
+  if (boolOpt(p, 'json')) io.json(statusJson(rows));
   else io.out(statusTable(rows));
   return rows.every((r) => r.ok) ? EXIT_OK : EXIT_CHECK_FAILED;
 }

@@ -36,6 +36,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const cacheDir = cacheOption(p, io, tree);
   const report = await auditTree({ tree, cacheDir, images: p.positionals });
   const v = report.verdicts[0]!;
-  io.out(boolOpt(p, 'json') ? `${JSON.stringify(verdictJson(v), null, 2)}\n` : traceText(v));
+  if (boolOpt(p, 'json')) io.json(verdictJson(v));
+  else io.out(traceText(v));
   return v.bootstrapped ? EXIT_OK : EXIT_CHECK_FAILED;
 }

@@ -75,7 +75,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     env: io.env,
     onProgress: (l) => io.err(`${l}\n`),
   });
-  if (boolOpt(p, 'json')) io.out(`${JSON.stringify(report)}\n`);
+  if (boolOpt(p, 'json')) io.json(report);
   else io.out(renderVerifyReport(report));
   return report.ok ? 0 : 1;
 }
