@@ -1,11 +1,23 @@
 /**
- * Image references: `REGISTRY/NAMESPACE/IMAGE[:TAG][@sha256:HEX]`, with the Docker
- * defaults (no registry → docker.io; a single component on docker.io → library/NAME).
- * A first component is a registry when it contains '.' or ':' or is `localhost`.
- * Pure.
+ * Image references as the distribution client uses them: `REGISTRY/NAMESPACE/IMAGE[:TAG][@sha256:HEX]`.
+ * The syntax and the Docker defaults (no registry → docker.io; a single component on
+ * docker.io → library/NAME; index.docker.io is docker.io) are the one parser's
+ * (src/trust/docker-reference.ts, docs/adr/0176); this file adds only what a transfer
+ * needs: a port a connection can use and a sha256 digest (the only content digest strata
+ * fetches), and turns syntax errors into `registry/bad-reference` input errors. Pure.
  */
 import { registryError } from './errors.js';
 import { isSha256Digest } from './content-digest.js';
+import {
+  checkDomain,
+  checkNameLength,
+  checkRepositoryPath,
+  DEFAULT_DOMAIN,
+  isValidTag as isGrammarTag,
+  parseNormalizedReference,
+  ReferenceSyntaxError,
+  splitDomain,
+} from '../trust/docker-reference.js';
 
 export interface ImageReference {
   /** Host as written, with port: `127.0.0.1:5000`, `[::1]:5000`, `docker.io`. */
@@ -22,12 +34,7 @@ export interface RepositoryPrefix {
   readonly namespace: string;
 }
 
-const COMPONENT_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?$/;
-const MAX_NAME = 255;
-
-export const DOCKER_HUB = 'docker.io';
+export const DOCKER_HUB = DEFAULT_DOMAIN;
 
 function bad(text: string, why: string): never {
   throw registryError('bad-reference', `invalid image reference '${text.length > 200 ? `${text.slice(0, 197)}...` : text}': ${why}`, {
@@ -36,68 +43,50 @@ function bad(text: string, why: string): never {
   });
 }
 
-function looksLikeHost(component: string): boolean {
-  return component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
-}
-
-function checkHost(text: string, host: string): string {
-  if (!HOST_RE.test(host)) bad(text, `'${host}' is not a registry host[:port]`);
-  const port = /:([0-9]+)$/.exec(host.replace(/^\[[^\]]*\]/, ''));
-  if (port && (Number(port[1]) < 1 || Number(port[1]) > 65535)) bad(text, `port ${port[1]} is out of range`);
-  const lower = host.toLowerCase();
-  return lower === 'index.docker.io' || lower === 'registry-1.docker.io' ? DOCKER_HUB : host;
-}
-
-function checkPath(text: string, path: string): void {
-  if (!path) bad(text, 'the repository name is empty');
-  if (path.length > MAX_NAME) bad(text, `the repository name is longer than ${MAX_NAME} characters`);
-  for (const c of path.split('/')) {
-    if (!COMPONENT_RE.test(c)) bad(text, `'${c}' is not a valid repository path component (lowercase letters, digits, '.', '_', '-')`);
+/** Run one of the grammar's checks, turning its syntax error into `registry/bad-reference`. */
+function grammar<T>(text: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof ReferenceSyntaxError) return bad(text, e.message);
+    throw e;
   }
 }
 
-/** Split host from path with the Docker defaults. */
-function splitHost(text: string, rest: string): { registry: string; path: string } {
-  const slash = rest.indexOf('/');
-  const first = slash < 0 ? rest : rest.slice(0, slash);
-  if (slash >= 0 && looksLikeHost(first)) return { registry: checkHost(text, first), path: rest.slice(slash + 1) };
-  return { registry: DOCKER_HUB, path: rest };
+/** The transfer's own rule for a host the grammar accepted: a port a connection can use. */
+function checkPort(text: string, registry: string): void {
+  const port = /:([0-9]+)$/.exec(registry.replace(/^\[[^\]]*\]/, ''));
+  if (port && (Number(port[1]) < 1 || Number(port[1]) > 65535)) bad(text, `port ${port[1]} is out of range (1-65535)`);
 }
 
 export function parseReference(text: string): ImageReference {
-  let rest = text.trim();
-  if (rest !== text || rest === '') bad(text, rest === '' ? 'it is empty' : 'it has surrounding whitespace');
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!isSha256Digest(digest)) bad(text, "the digest is not 'sha256:' followed by 64 lowercase hex digits");
+  if (text.trim() !== text) bad(text, 'it has surrounding whitespace');
+  const ref = grammar(text, () => parseNormalizedReference(text));
+  checkPort(text, ref.domain);
+  if (ref.digest !== undefined && !isSha256Digest(ref.digest)) {
+    bad(text, `strata transfers images by sha256 digest only, not ${ref.digest.slice(0, ref.digest.indexOf(':'))}`);
   }
-  let tag: string | undefined;
-  const lastSlash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  if (colon > lastSlash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG_RE.test(tag)) bad(text, `'${tag}' is not a valid tag`);
-  }
-  const { registry, path } = splitHost(text, rest);
-  const repository = registry === DOCKER_HUB && !path.includes('/') ? `library/${path}` : path;
-  checkPath(text, repository);
-  return { registry, repository, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+  return {
+    registry: ref.domain,
+    repository: ref.path,
+    ...(ref.tag !== undefined ? { tag: ref.tag } : {}),
+    ...(ref.digest !== undefined ? { digest: ref.digest } : {}),
+  };
 }
 
 /** Parse `REGISTRY/NAMESPACE` (the target of `publish --to`); the registry is required. */
 export function parseRepositoryPrefix(text: string): RepositoryPrefix {
-  const slash = text.indexOf('/');
-  if (slash < 0 || !looksLikeHost(text.slice(0, slash))) {
+  const { domain, rest } = splitDomain(text.replace(/\/$/, ''));
+  if (domain === undefined) {
     bad(text, 'expected REGISTRY/NAMESPACE with an explicit registry host, e.g. 127.0.0.1:5000/stagex');
   }
-  const registry = checkHost(text, text.slice(0, slash));
-  const namespace = text.slice(slash + 1).replace(/\/$/, '');
-  checkPath(text, namespace);
-  return { registry, namespace };
+  const registry = grammar(text, () => checkDomain(domain));
+  checkPort(text, registry);
+  grammar(text, () => {
+    checkRepositoryPath(rest);
+    checkNameLength(registry, rest);
+  });
+  return { registry, namespace: rest };
 }
 
 export function formatReference(ref: ImageReference): string {
@@ -124,17 +113,17 @@ export function apiHost(registry: string): string {
 
 /** Is `s` a valid tag? */
 export function isValidTag(s: string): boolean {
-  return TAG_RE.test(s);
+  return isGrammarTag(s);
 }
 
 /** Throw `registry/bad-reference` unless `repository` is a valid repository path. */
 export function requireRepository(repository: string): string {
-  checkPath(repository, repository);
+  grammar(repository, () => checkRepositoryPath(repository));
   return repository;
 }
 
 /** Throw `registry/bad-reference` unless `ref` is a tag or a sha256 digest. */
 export function requireTagOrDigest(ref: string): string {
-  if (isSha256Digest(ref) || TAG_RE.test(ref)) return ref;
+  if (isSha256Digest(ref) || isGrammarTag(ref)) return ref;
   return bad(ref, 'expected a tag or a sha256 digest');
 }

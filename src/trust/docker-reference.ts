@@ -1,19 +1,25 @@
 /**
- * Docker image references, normalised the way containers/image and docker/distribution
- * do (the "familiar" name rules), so `stagex/core-zlib:1.3.1`,
- * `docker.io/stagex/core-zlib:1.3.1` and `index.docker.io/stagex/core-zlib:1.3.1` are one
- * reference. Pure.
+ * Docker image references: the one parser of strata (docs/adr/0176). The signature identity
+ * (src/trust) and the distribution client (src/registry/reference.ts, which adds only what a
+ * transfer needs) both parse with these rules. Pure.
  *
- * Grammar (distribution/reference):
- *   reference := name [ ":" tag ] [ "@" digest ]
- *   name      := [domain "/"] path-component ["/" path-component]*
- *   domain    := host-component ["." host-component]* [":" port]
+ * Grammar (distribution/reference, as containers/image uses it):
+ *   reference      := name [ ":" tag ] [ "@" digest ]
+ *   name           := [domain "/"] path-component ["/" path-component]*
+ *   domain         := host [":" port]
+ *   host           := domain-component ["." domain-component]* | "[" ipv6 "]"
+ *   domain-component := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
+ *   ipv6           := [a-fA-F0-9:]+      (no zone ids, no IPv4-mapped dotted form)
+ *   port           := [0-9]+
  *   path-component := [a-z0-9]+ (separator [a-z0-9]+)*,  separator := [_.] | "__" | "-"+
- *   tag       := [\w][\w.-]{0,127}
- *   digest    := algorithm ":" hex{32,}
- * The first component is a domain only if it contains "." or ":", is "localhost", or has
- * upper-case letters; otherwise the domain is docker.io. On docker.io a one-component path
- * gets "library/". A bare 64-hex string is refused (it looks like an image id).
+ *   tag            := [\w][\w.-]{0,127}
+ *   digest         := algorithm ":" hex, checked as go-digest does: sha256, sha384 or
+ *                     sha512 with exactly 64, 96 or 128 lower-case hex digits
+ * Normalisation (ParseNormalizedNamed): the first component is a domain only if it contains
+ * "." or ":", is "localhost", or has upper-case letters; otherwise the domain is docker.io.
+ * "index.docker.io" is docker.io. On docker.io a one-component path gets "library/". The
+ * normalised name (domain "/" path) is at most 255 characters. A bare 64-hex string is
+ * refused (it looks like an image id).
  */
 
 export const DEFAULT_DOMAIN = 'docker.io';
@@ -21,15 +27,18 @@ const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';
 const OFFICIAL_REPO_PREFIX = 'library/';
 const NAME_TOTAL_MAX = 255;
 
-const HOST_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN_RE = new RegExp(`^${HOST_COMPONENT}(?:\\.${HOST_COMPONENT})*(?::[0-9]+)?$`);
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const IPV6_HOST = '\\[[a-fA-F0-9:]+\\]';
+const DOMAIN_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|${IPV6_HOST})(?::[0-9]+)?$`);
 const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
-const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+/** The grammar's digest shape; then the algorithm must be one go-digest knows. */
+const DIGEST_SYNTAX_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
 const IMAGE_ID_RE = /^[a-f0-9]{64}$/;
 
 export interface DockerReference {
-  /** Registry host (and port), e.g. 'docker.io'. */
+  /** Registry host (and port) as written, except index.docker.io → docker.io. */
   readonly domain: string;
   /** Repository path without the domain, e.g. 'stagex/core-zlib' or 'library/busybox'. */
   readonly path: string;
@@ -45,6 +54,59 @@ export class ReferenceSyntaxError extends Error {
   }
 }
 
+/**
+ * Split a name (no tag, no digest) into its explicit domain, if the first component is one,
+ * and the rest — the grammar's rule for telling a registry host from a namespace.
+ */
+export function splitDomain(name: string): { domain: string | undefined; rest: string } {
+  const slash = name.indexOf('/');
+  if (slash < 0) return { domain: undefined, rest: name };
+  const first = name.slice(0, slash);
+  if (!/[.:]/.test(first) && first !== 'localhost' && first.toLowerCase() === first) return { domain: undefined, rest: name };
+  return { domain: first, rest: name.slice(slash + 1) };
+}
+
+/** Throw unless `domain` is a valid registry host[:port]; returns it with index.docker.io as docker.io. */
+export function checkDomain(domain: string): string {
+  if (!DOMAIN_RE.test(domain)) throw new ReferenceSyntaxError(`invalid registry host '${domain}'`);
+  return domain === LEGACY_DEFAULT_DOMAIN ? DEFAULT_DOMAIN : domain;
+}
+
+/** Throw unless `path` is a valid repository path (lower-case components joined by '/'). */
+export function checkRepositoryPath(path: string): void {
+  if (path.length === 0) throw new ReferenceSyntaxError('missing repository name');
+  if (path.toLowerCase() !== path) throw new ReferenceSyntaxError('repository name must be lower-case');
+  for (const component of path.split('/')) {
+    if (!PATH_COMPONENT_RE.test(component)) {
+      throw new ReferenceSyntaxError(`invalid repository path component '${component}' (lower-case letters, digits, '.', '_', '-')`);
+    }
+  }
+}
+
+/** Throw unless the normalised name `domain/path` fits the grammar's 255 characters. */
+export function checkNameLength(domain: string, path: string): void {
+  if (domain.length + 1 + path.length > NAME_TOTAL_MAX) {
+    throw new ReferenceSyntaxError(`repository name longer than ${NAME_TOTAL_MAX} characters (with its registry host)`);
+  }
+}
+
+export function isValidTag(s: string): boolean {
+  return TAG_RE.test(s);
+}
+
+/** Throw unless `digest` is a digest go-digest accepts: sha256/384/512 and lower-case hex of the right length. */
+export function checkDigest(digest: string): void {
+  if (!DIGEST_SYNTAX_RE.test(digest)) throw new ReferenceSyntaxError(`invalid digest '${digest}'`);
+  const colon = digest.indexOf(':');
+  const algorithm = digest.slice(0, colon);
+  const hex = digest.slice(colon + 1);
+  const length = Object.hasOwn(DIGEST_HEX_LENGTH, algorithm) ? DIGEST_HEX_LENGTH[algorithm] : undefined;
+  if (length === undefined) throw new ReferenceSyntaxError(`unsupported digest algorithm '${algorithm}' (sha256, sha384 or sha512)`);
+  if (hex.length !== length || !/^[0-9a-f]+$/.test(hex)) {
+    throw new ReferenceSyntaxError(`invalid digest '${digest}': ${algorithm} takes ${length} lower-case hex digits`);
+  }
+}
+
 /** Parse and normalise a reference; throws ReferenceSyntaxError with a plain reason. */
 export function parseNormalizedReference(input: string): DockerReference {
   if (input.length === 0) throw new ReferenceSyntaxError('empty reference');
@@ -57,7 +119,7 @@ export function parseNormalizedReference(input: string): DockerReference {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST_RE.test(digest)) throw new ReferenceSyntaxError(`invalid digest '${digest}'`);
+    checkDigest(digest);
   }
   let tag: string | undefined;
   const lastSlash = rest.lastIndexOf('/');
@@ -68,28 +130,11 @@ export function parseNormalizedReference(input: string): DockerReference {
     if (!TAG_RE.test(tag)) throw new ReferenceSyntaxError(`invalid tag '${tag}'`);
   }
   if (rest.length === 0) throw new ReferenceSyntaxError('missing repository name');
-  if (rest.length > NAME_TOTAL_MAX) throw new ReferenceSyntaxError(`repository name longer than ${NAME_TOTAL_MAX} characters`);
-
-  let domain: string;
-  let path: string;
-  const slash = rest.indexOf('/');
-  const first = slash >= 0 ? rest.slice(0, slash) : '';
-  if (slash < 0 || (!/[.:]/.test(first) && first !== 'localhost' && first.toLowerCase() === first)) {
-    domain = DEFAULT_DOMAIN;
-    path = rest;
-  } else {
-    domain = first;
-    path = rest.slice(slash + 1);
-    if (!DOMAIN_RE.test(domain)) throw new ReferenceSyntaxError(`invalid registry host '${domain}'`);
-  }
-  if (domain === LEGACY_DEFAULT_DOMAIN) domain = DEFAULT_DOMAIN;
-  if (path.toLowerCase() !== path) throw new ReferenceSyntaxError('repository name must be lower-case');
-  for (const component of path.split('/')) {
-    if (!PATH_COMPONENT_RE.test(component)) {
-      throw new ReferenceSyntaxError(`invalid repository path component '${component}'`);
-    }
-  }
-  if (domain === DEFAULT_DOMAIN && !path.includes('/')) path = OFFICIAL_REPO_PREFIX + path;
+  const split = splitDomain(rest);
+  const domain = split.domain === undefined ? DEFAULT_DOMAIN : checkDomain(split.domain);
+  checkRepositoryPath(split.rest);
+  const path = domain === DEFAULT_DOMAIN && !split.rest.includes('/') ? OFFICIAL_REPO_PREFIX + split.rest : split.rest;
+  checkNameLength(domain, path);
   return { domain, path, tag, digest };
 }
 
