@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildTree } from '../build/build.js';
@@ -36,15 +36,26 @@ test('recorded digests are read from digests/*.txt', async () => {
 });
 
 test('verify: a deterministic image and its base reproduce; the tree and its store are untouched', async () => {
-  const tmpBefore = readdirSync(os.tmpdir()).filter((n) => /^strata-verify-[A-Za-z0-9]{6}$/.test(n)).sort();
-  const r = await verifyTree({ tree, images: ['core-app'], env: {} });
-  assert.equal(r.ok, true, JSON.stringify(r.images));
-  assert.deepEqual(r.images.map((i) => [i.image, i.status]), [['core-app', 'reproduced'], ['core-busybox', 'reproduced']]);
-  for (const i of r.images) assert.equal(i.rebuilt, i.expected);
-  assert.equal(readFileSync(path.join(tree, 'digests', 'core.txt'), 'utf8'), digestsBefore);
-  assert.deepEqual(storeBlobs(), storeListing);
-  const tmpAfter = readdirSync(os.tmpdir()).filter((n) => /^strata-verify-[A-Za-z0-9]{6}$/.test(n)).sort();
-  assert.deepEqual(tmpAfter, tmpBefore, 'the rebuild directory is removed');
+  // A temp dir of this test's own: the machine's /tmp is shared with other test files and
+  // processes (distribution.test runs verifyTree too), whose strata-verify-* directories come
+  // and go while this one runs — comparing /tmp listings failed when run beside them.
+  const ownTmp = mkdtempSync(path.join(os.tmpdir(), 'strata-verifytest-tmp-'));
+  const savedTmp = process.env['TMPDIR'];
+  process.env['TMPDIR'] = ownTmp;
+  try {
+    assert.equal(os.tmpdir(), ownTmp);
+    const r = await verifyTree({ tree, images: ['core-app'], env: {} });
+    assert.equal(r.ok, true, JSON.stringify(r.images));
+    assert.deepEqual(r.images.map((i) => [i.image, i.status]), [['core-app', 'reproduced'], ['core-busybox', 'reproduced']]);
+    for (const i of r.images) assert.equal(i.rebuilt, i.expected);
+    assert.equal(readFileSync(path.join(tree, 'digests', 'core.txt'), 'utf8'), digestsBefore);
+    assert.deepEqual(storeBlobs(), storeListing);
+    assert.deepEqual(readdirSync(ownTmp), [], 'the rebuild directory is removed (and nothing else is left in the temp dir)');
+  } finally {
+    if (savedTmp === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = savedTmp;
+    rmSync(ownTmp, { recursive: true, force: true });
+  }
 });
 
 test('verify --vary: a deterministic image still reproduces under every variation', async () => {
