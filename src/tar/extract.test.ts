@@ -194,3 +194,107 @@ test('a truncated or corrupt archive is an input error', async () => {
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('rootMeta skip leaves the root alone and reports its entry; dirs lists directory entries with their mtimes', async () => {
+  const base = tmp();
+  try {
+    const entries: Partial<PreparedEntry>[] = [
+      { name: './', typeflag: '5', mode: 0o700, mtime: 5 },
+      { name: 'a/', typeflag: '5', mode: 0o750, mtime: 7 },
+      { name: 'a/b/', typeflag: '5', mode: 0o755, mtime: 9 },
+      file('a/b/f', 2),
+    ];
+    const skip = path.join(base, 'skip');
+    mkdirSync(skip, { mode: 0o755 });
+    const before = lstatSync(skip);
+    const r = await extractTar(raw(entries), skip, { rootMeta: 'skip' });
+    assert.equal(r.rootHeader?.mode, 0o700);
+    assert.equal(r.rootHeader?.mtime, 5);
+    assert.deepEqual(r.dirs, [{ rel: 'a', mtime: 7 }, { rel: 'a/b', mtime: 9 }]);
+    assert.equal(lstatSync(skip).mode & 0o7777, before.mode & 0o7777);
+    assert.notEqual(lstatSync(skip).mtimeMs, 5000);
+    assert.equal(lstatSync(path.join(skip, 'a')).mode & 0o7777, 0o750);
+    assert.equal(lstatSync(path.join(skip, 'a')).mtimeMs, 7000);
+    assert.equal(lstatSync(path.join(skip, 'a', 'b')).mtimeMs, 9000);
+    const apply = path.join(base, 'apply');
+    mkdirSync(apply);
+    await extractTar(raw(entries), apply);
+    assert.equal(lstatSync(apply).mode & 0o7777, 0o700);
+    assert.equal(lstatSync(apply).mtimeMs, 5000);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('existing entries are replaced (file, symlink, dangling symlink), directories merged, never replaced', async () => {
+  const base = tmp();
+  try {
+    const root = path.join(base, 'root');
+    mkdirSync(path.join(root, 'd'), { recursive: true });
+    writeFileSync(path.join(root, 'd', 'keep'), 'k');
+    writeFileSync(path.join(root, 'f'), 'old');
+    symlinkSync('../outside', path.join(root, 'dangling'));
+    symlinkSync('d', path.join(root, 'ld'));
+    writeFileSync(path.join(root, 'h'), 'old');
+    await extractTar(raw([
+      { name: 'd/', typeflag: '5', mode: 0o711 },
+      file('f', 3),
+      file('dangling', 2),
+      { name: 'ld/', typeflag: '5', mode: 0o755 },
+      file('src', 4),
+      { name: 'h', typeflag: '1', linkname: 'src' },
+      { name: 'f2', typeflag: '2', linkname: 'f' },
+      { name: 'f2', typeflag: '2', linkname: 'src' },
+    ]), root);
+    assert.equal(readFileSync(path.join(root, 'd', 'keep'), 'utf8'), 'k');
+    assert.equal(lstatSync(path.join(root, 'd')).mode & 0o7777, 0o711);
+    assert.equal(readFileSync(path.join(root, 'f'), 'utf8'), 'xxx');
+    assert.ok(lstatSync(path.join(root, 'dangling')).isFile());
+    assert.ok(!existsSync(path.join(base, 'outside')));
+    assert.ok(lstatSync(path.join(root, 'ld')).isDirectory(), 'a symlink replaced by a directory entry');
+    assert.equal(lstatSync(path.join(root, 'h')).ino, lstatSync(path.join(root, 'src')).ino);
+    assert.equal(readlinkSync(path.join(root, 'f2')), 'src');
+    await assert.rejects(extractTar(raw([file('d', 1)]), root), (e: unknown) => e instanceof StrataError && e.code === 'tar/replace-directory');
+    await assert.rejects(extractTar(raw([{ name: 'd', typeflag: '2', linkname: 'x' }]), root), (e: unknown) => e instanceof StrataError && e.code === 'tar/replace-directory');
+    await assert.rejects(extractTar(raw([{ name: 'd', typeflag: '1', linkname: 'f' }]), root), (e: unknown) => e instanceof StrataError && e.code === 'tar/replace-directory');
+    await assert.rejects(extractTar(raw([{ name: 'f', typeflag: '1', linkname: 'f' }]), root), (e: unknown) => e instanceof StrataError && e.code === 'tar/hardlink-escape');
+    assert.equal(readFileSync(path.join(root, 'f'), 'utf8'), 'xxx', 'a self-link removes nothing');
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('fifos: reject refuses FIFO entries', async () => {
+  const base = tmp();
+  try {
+    await assert.rejects(extractTar(raw([{ name: 'p', typeflag: '6', mode: 0o600 }]), base, { fifos: 'reject', label: 'a.tar' }),
+      (e: unknown) => e instanceof StrataError && e.code === 'tar/special-file' && e.exitCode === 2 && e.message.startsWith("a.tar: entry 'p'"));
+    assert.ok(!existsSync(path.join(base, 'p')));
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('a large gzip archive streams through in several chunks and every byte lands', async () => {
+  const base = tmp();
+  try {
+    // 3 MiB of incompressible-ish data over several files: more than one gunzip chunk
+    const data = new Uint8Array(3 << 20);
+    let x = 12345;
+    for (let i = 0; i < data.length; i++) data[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    const parts = [0, 1 << 20, (1 << 20) + 7, 3 << 20];
+    const bytes = await collectBytes(writeTarEntries(parts.slice(0, -1).map((start, i) => ({
+      path: `f${i}`, type: 'file' as const, mode: 0o644, mtime: 1, size: parts[i + 1]! - start, content: bytesSource(data.subarray(start, parts[i + 1])),
+    })), { sourceDateEpoch: 1 }));
+    const gz = path.join(base, 'a.tar.gz');
+    writeFileSync(gz, (await import('node:zlib')).gzipSync(bytes, { level: 1 }));
+    const root = path.join(base, 'root');
+    mkdirSync(root);
+    const r = await extractTar(openDecompressed(gz), root);
+    assert.equal(r.bytes, data.length);
+    const back = Buffer.concat([0, 1, 2].map((i) => readFileSync(path.join(root, `f${i}`))));
+    assert.ok(back.equals(data));
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
