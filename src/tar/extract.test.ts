@@ -298,3 +298,35 @@ test('a large gzip archive streams through in several chunks and every byte land
     rmSync(base, { recursive: true, force: true });
   }
 });
+
+test('onEntry is called for every written entry after its mode is set, and awaited when asynchronous', async () => {
+  const base = tmp();
+  try {
+    const seen: string[] = [];
+    await extractTar(raw([
+      { name: './', typeflag: '5', mode: 0o755 },
+      { name: 'd/', typeflag: '5', mode: 0o750 },
+      { ...file('d/f', 2), mode: 0o4711 },
+      { name: 'd/l', typeflag: '2', linkname: 'f' },
+      { name: 'd/h', typeflag: '1', linkname: 'd/f' },
+      { name: 'null', typeflag: '3', devmajor: 1, devminor: 3 },
+    ]), base, {
+      devices: 'skip',
+      onEntry: (rel, h, abs) => {
+        const st = lstatSync(abs);
+        seen.push(`${rel}:${h.kind}:${h.kind === 'file' ? (st.mode & 0o7777).toString(8) : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'other'}`);
+      },
+    });
+    assert.deepEqual(seen, [':dir:dir', 'd:dir:dir', 'd/f:file:4711', 'd/l:symlink:link', 'd/h:hardlink:other']);
+    let done = 0;
+    await extractTar(raw([file('a', 1), file('b', 1)]), path.join(base, 'd'), {
+      onEntry: async () => {
+        await new Promise((r) => setImmediate(r));
+        done++;
+      },
+    });
+    assert.equal(done, 2);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});

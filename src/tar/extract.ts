@@ -48,6 +48,15 @@ export interface ExtractOptions {
    * ExtractResult.rootHeader (the caller decides, e.g. ADD into an existing directory).
    */
   readonly rootMeta?: 'apply' | 'skip';
+  /**
+   * Called (and awaited when it returns a promise) for every entry written — not for
+   * whiteouts or skipped devices — with its safe relative path, the reader's header and the
+   * absolute path: after the entry's owner, mode and mtime are set (a directory's are set
+   * at the end: its call comes when it is created). Also for a root entry (rel ''), in
+   * either rootMeta mode. Extraction itself restores no extended attributes; this hook
+   * is where a caller does (ADD, ADR 0172).
+   */
+  readonly onEntry?: (rel: string, header: TarHeader, abs: string) => void | Promise<void>;
 }
 
 export interface ExtractResult {
@@ -102,6 +111,7 @@ export async function extractTar(src: ByteSource, root: string, opts: ExtractOpt
   const dirMeta: { rel: string; h: TarHeader }[] = [];
   const dirs: { rel: string; mtime: number }[] = [];
   const keepOwners = opts.owners === 'keep';
+  const onEntry = opts.onEntry;
   let rootHeader: TarHeader | undefined;
   let entries = 0;
   let files = 0;
@@ -205,6 +215,10 @@ export async function extractTar(src: ByteSource, root: string, opts: ExtractOpt
       if (h.kind !== 'dir') refuse('bad-path', label, h.name, 'the root must be a directory', 'the archive is malformed');
       rootHeader = h;
       if ((opts.rootMeta ?? 'apply') === 'apply') dirMeta.push({ rel, h });
+      if (onEntry) {
+        const r = onEntry('', h, root);
+        if (r) await r;
+      }
       continue;
     }
     ensureParents(rel, h.name, true);
@@ -270,7 +284,7 @@ export async function extractTar(src: ByteSource, root: string, opts: ExtractOpt
         if (h.kind === 'fifo') {
           if (opts.fifos === 'reject') refuse('special-file', label, h.name, 'FIFO entries are not allowed here', 'remove the FIFO from the archive (files, directories and links only)');
         } else if ((opts.devices ?? 'reject') !== 'create') {
-          if (opts.devices === 'skip') break;
+          if (opts.devices === 'skip') continue;
           refuse('device', label, h.name, `${h.kind} device entries are not allowed here`, 'pass devices: create (as root) or remove devices from the archive');
         }
         clearSlot(rel, h.name, false);
@@ -288,6 +302,11 @@ export async function extractTar(src: ByteSource, root: string, opts: ExtractOpt
       }
     }
     extracted.add(rel);
+    if (onEntry) {
+      // awaited only when the hook is asynchronous: no microtask per entry otherwise
+      const r = onEntry(rel, h, p);
+      if (r) await r;
+    }
   }
   // Directories last and deepest first, so that creating children does not touch their mtime.
   for (const { rel, h } of dirMeta.reverse()) {
