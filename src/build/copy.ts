@@ -16,6 +16,8 @@
 import { chmodSync, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import type { SourceLocation } from '../errors.js';
+import { readXattrs, setXattr } from '../sandbox/native.js';
+import { CAPABILITY_XATTR, keepsArchiveXattr } from './archive-xattrs.js';
 import { buildError, inputError } from './errors.js';
 import { joinRel, LayeredFs, resolveInRoot, type FsNode, type SourceFs } from './layered-fs.js';
 import { GLOB_CHARS, globToRegExp, resolveInContext } from '../tar/context-path.js';
@@ -36,6 +38,12 @@ export interface CopyOptions {
    * to a temp dir on the same file system): move them instead of copying the bytes.
    */
   readonly move?: boolean;
+  /**
+   * With `move`: the sources carry extended attributes the layer keeps (an ADD archive's,
+   * ADR 0172). Directories' are copied to the destination; a moved file keeps its own,
+   * and its security.capability is set again after the chown that clears it.
+   */
+  readonly carryXattrs?: boolean;
   /** Normalise modes/owners/mtimes as for build-context files. */
   readonly context: boolean;
   readonly epoch: number;
@@ -136,6 +144,9 @@ export class UpperWriter {
       const mode = o.chmod ?? (o.context ? 0o755 : node.mode);
       lchownSync(this.up(target), uid, gid);
       chmodSync(this.up(target), mode);
+      if (o.move && o.carryXattrs) {
+        for (const [k, v] of readXattrs(node.abs)) if (keepsArchiveXattr(k)) setXattr(this.up(target), k, v);
+      }
       this.dirTimes.set(target, mtime);
       for (const name of src.list(srcRel)) this.placeChild(src, srcRel, name, target, o);
       return;
@@ -153,9 +164,12 @@ export class UpperWriter {
       }
       if (o.move) moveFile(node.abs, dest);
       else copyFileSync(node.abs, dest);
+      // chown clears a file capability: keep it to set again last
+      const capability = o.move && o.carryXattrs ? readXattrs(dest).find(([k]) => k === CAPABILITY_XATTR) : undefined;
       lchownSync(dest, uid, gid);
       const mode = o.chmod ?? (o.context ? ((node.mode & 0o111) !== 0 ? 0o755 : 0o644) : node.mode);
       chmodSync(dest, mode);
+      if (capability) setXattr(dest, capability[0], capability[1]);
       utimesSync(dest, mtime, mtime);
       if (node.inode !== undefined && !o.context) this.linked.set(node.inode, target);
     } else if (node.kind === 'symlink') {
