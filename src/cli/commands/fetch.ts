@@ -6,6 +6,7 @@ import path from 'node:path';
 import { StrataError } from '../../errors.js';
 import { boolOpt, checkPathOption, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { checkOutputPath } from '../out-path.js';
 import { formatBytes, Progress } from '../progress.js';
 import { defaultCacheDir, shortHash, SourceCache, type RecheckReport } from '../../source/cache.js';
 import { describeFailure, fetchSources, type SourceResult } from '../../source/download.js';
@@ -151,10 +152,10 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const tree = userPath(io.cwd, stringOpt(p, 'tree') ?? '.');
   const cacheFlag = stringOpt(p, 'cache');
   const cacheDir = userPath(io.cwd, defaultCacheDir(tree, cacheFlag, io.env));
-  checkPathOption(cacheFlag !== undefined ? '--cache' : io.env['STRATA_CACHE'] ? 'STRATA_CACHE' : 'the source cache', cacheDir, cacheDir, 'dir');
+  checkOutputPath(cacheFlag !== undefined ? '--cache' : io.env['STRATA_CACHE'] ? 'STRATA_CACHE' : 'the source cache', cacheDir, cacheDir, 'dir');
   const exportDir = stringOpt(p, 'export');
   const importDir = stringOpt(p, 'import');
-  if (exportDir !== undefined) checkPathOption('--export', exportDir, userPath(io.cwd, exportDir), 'dir', { hint: '--export takes a new or empty directory' });
+  if (exportDir !== undefined) checkOutputPath('--export', exportDir, userPath(io.cwd, exportDir), 'dir');
   const jobs = intOpt(p, 'jobs', 'fetch') ?? 4;
   const idleSeconds = intOpt(p, 'idle-timeout', 'fetch') ?? 30;
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { boolOpt, checkPathOption, JSON_OPTION, noPositionals, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { buildPolicyFiles, writePolicyFiles } from '../../trust/policy.js';
 import { loadKeys, readMaintainersFile, readTrustConfig } from '../../trust/tree-trust.js';
@@ -48,7 +49,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   noPositionals(p, 'policy');
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const out = path.resolve(io.cwd, outOpt);
-  checkPathOption('--out', outOpt, out, 'dir', { hint: '--out takes a directory (it is created if missing)' });
+  checkOutputPath('--out', outOpt, out, 'dir');
   for (const option of ['maintainers', 'keyring'] as const) {
     const given = stringOpt(p, option);
     if (given !== undefined) checkPathOption(`--${option}`, given, path.resolve(io.cwd, given), 'file', { mustExist: true });

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { boolOpt, intOpt, JSON_OPTION, listOpt, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand } from '../args.js';
 import type { CliIO } from '../io.js';
+import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { formatPublishReport, publishImages, publishReportJson, type PublishOptions } from '../../publish/index.js';
 import { parseLookasideBase } from '../../trust/lookaside.js';
@@ -79,6 +80,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const threshold = intOpt(p, 'threshold', 'publish');
   const keyring = stringOpt(p, 'keyring');
   const lookaside = stringOpt(p, 'lookaside');
+  if (lookaside !== undefined) checkOutputPath('--lookaside', lookaside, path.resolve(io.cwd, lookaside), 'dir');
   const report = await publishImages({
     ...common,
     quorum: {

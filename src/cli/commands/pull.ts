@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { boolOpt, intOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { formatPullResult, pullResultJson, pullVerified } from '../../publish/index.js';
 import { parseLookasideBase } from '../../trust/lookaside.js';
@@ -46,6 +47,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   }
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const store = stringOpt(p, 'store');
+  if (store !== undefined) checkOutputPath('--store', store, path.resolve(io.cwd, store), 'dir');
   const threshold = intOpt(p, 'threshold', 'pull');
   const keyring = stringOpt(p, 'keyring');
   const result = await pullVerified({

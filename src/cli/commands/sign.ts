@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { defaultStorePath } from '../../store/paths.js';
 import { readPrivateKey } from '../../trust/openpgp.js';
@@ -54,7 +55,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       hint: "give the 40 (or 64) hex digits of 'gpg --with-colons --fingerprint KEY' (the fpr line); short key ids can be forged",
     });
   }
-  checkPathOption('--signatures', signatures, path.resolve(io.cwd, signatures), 'dir', { hint: '--signatures takes the lookaside directory (it is created if missing)' });
+  checkOutputPath('--signatures', signatures, path.resolve(io.cwd, signatures), 'dir');
   const gnupgHome = stringOpt(p, 'gnupghome');
   if (gnupgHome !== undefined) checkPathOption('--gnupghome', gnupgHome, path.resolve(io.cwd, gnupgHome), 'dir', { mustExist: true });
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
