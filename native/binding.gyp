@@ -11,6 +11,11 @@
       "sources": ["src/exec.c"],
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2"],
       "ldflags": ["-static"]
+    },
+    {
+      "target_name": "strata_zstd",
+      "sources": ["src/zstd_addon.c", "src/zstd_encode.c"],
+      "cflags": ["-Wall", "-Wextra", "-Werror", "-O2"]
     }
   ]
 }

@@ -4,20 +4,21 @@
  * small window of 128 KiB blocks is in flight, so a 1 GB layer needs a few MB of memory.
  */
 import { DigestCounter, type Digest } from '../digest/digest.js';
-import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR } from '../oci/types.js';
+import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_LAYER_ZSTD } from '../oci/types.js';
 import type { TarEntry } from './entry.js';
 import type { DeflatePool } from './deflate-pool.js';
 import { ParallelGzip } from './pinned-gzip.js';
 import { prepareEntries, type PrepareOptions } from './prepare.js';
 import { writeTar } from './writer.js';
+import { ParallelZstd } from './zstd-frame.js';
 
 /** Where compressed bytes go (e.g. a store blob writer). `write` may apply backpressure. */
 export interface ByteSink {
   write(chunk: Uint8Array): Promise<void> | void;
 }
 
-/** 'gzip' is the pinned default; 'none' writes plain tar. zstd is not implemented yet. */
-export type LayerCompression = 'gzip' | 'none';
+/** 'gzip' is the pinned default; 'zstd' is strata's own pinned zstd (ADR 0166); 'none' writes plain tar. */
+export type LayerCompression = 'gzip' | 'zstd' | 'none';
 
 export interface LayerResult {
   readonly mediaType: string;
@@ -41,7 +42,7 @@ export async function writeLayer(entries: readonly TarEntry[], sink: ByteSink, o
   const compression = opts.compression ?? 'gzip';
   const tarHash = new DigestCounter();
   const blobHash = new DigestCounter();
-  const gz = compression === 'gzip' ? new ParallelGzip(opts.deflatePool ? { pool: opts.deflatePool } : {}) : undefined;
+  const gz = compression === 'gzip' ? new ParallelGzip(opts.deflatePool ? { pool: opts.deflatePool } : {}) : compression === 'zstd' ? new ParallelZstd() : undefined;
   const emit = async (chunks: readonly Uint8Array[]): Promise<void> => {
     for (const c of chunks) {
       blobHash.update(c);
@@ -56,7 +57,7 @@ export async function writeLayer(entries: readonly TarEntry[], sink: ByteSink, o
   const diffId = tarHash.digest();
   const digest = blobHash.digest();
   return {
-    mediaType: gz ? MEDIA_TYPE_LAYER_GZIP : MEDIA_TYPE_LAYER_TAR,
+    mediaType: compression === 'gzip' ? MEDIA_TYPE_LAYER_GZIP : compression === 'zstd' ? MEDIA_TYPE_LAYER_ZSTD : MEDIA_TYPE_LAYER_TAR,
     diffId,
     digest: gz ? digest : diffId,
     size: blobHash.size,

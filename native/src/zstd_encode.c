@@ -1,0 +1,775 @@
+/*
+ * strata's own zstd block encoder (RFC 8878), written from the RFC. Pure C99: no global
+ * state, no floating point, no reads of uninitialised memory, no dependence on byte
+ * order (multi-byte values are assembled from bytes), so the output is a pure function
+ * of the input on every platform. docs/reproducibility.md §2b states the rules; ADRs
+ * 0166-0169 record the choices.
+ *
+ * One block: a hash-chain match finder over (history, block) → sequences → a
+ * Compressed_Block whose literals are Huffman-coded (or raw) and whose sequences use the
+ * predefined FSE distributions. Repeat offsets are used only after three explicit
+ * offsets in the same block, so no block depends on the repeat-offset state another
+ * block left. Raw block when compression does not pay, RLE block for a block of one byte
+ * value.
+ */
+#include "zstd_encode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- match finder */
+
+#define HASH_LOG 17
+#define CHAIN_DEPTH 16
+#define NICE_LENGTH 128
+#define MIN_MATCH 4
+/* a 4-byte match farther than this costs more than it saves */
+#define FAR_MIN4 65536u
+
+static uint32_t read32(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static uint32_t hash4(const uint8_t *p) {
+  return (uint32_t)(read32(p) * 2654435761u) >> (32 - HASH_LOG);
+}
+
+typedef struct {
+  const uint8_t *buf; /* history then block */
+  size_t n;           /* total length */
+  int32_t *head;      /* 1 << HASH_LOG */
+  int32_t *prev;      /* n */
+  uint32_t max_offset;
+} finder;
+
+static void insert(finder *f, size_t p) {
+  if (p + MIN_MATCH > f->n) return;
+  uint32_t h = hash4(f->buf + p);
+  f->prev[p] = f->head[h];
+  f->head[h] = (int32_t)p;
+}
+
+static size_t match_len(const uint8_t *a, const uint8_t *b, size_t limit) {
+  size_t l = 0;
+  while (l < limit && a[l] == b[l]) l++;
+  return l;
+}
+
+/* Longest match at p (positions before p only); returns its length (0 if none). */
+static size_t find(const finder *f, size_t p, uint32_t *off) {
+  if (p + MIN_MATCH > f->n) return 0;
+  const uint8_t *buf = f->buf;
+  size_t limit = f->n - p;
+  size_t best = 0;
+  uint32_t best_off = 0;
+  int32_t c = f->head[hash4(buf + p)];
+  for (int depth = 0; c >= 0 && depth < CHAIN_DEPTH; depth++) {
+    size_t cand = (size_t)c;
+    if (p - cand > f->max_offset) break;
+    if (buf[cand + best] == buf[p + best] && read32(buf + cand) == read32(buf + p)) {
+      size_t l = MIN_MATCH + match_len(buf + cand + MIN_MATCH, buf + p + MIN_MATCH, limit - MIN_MATCH);
+      if (l > best && (l > MIN_MATCH || p - cand <= FAR_MIN4)) {
+        best = l;
+        best_off = (uint32_t)(p - cand);
+        if (l >= NICE_LENGTH || l == limit) break;
+      }
+    }
+    c = f->prev[cand];
+  }
+  *off = best_off;
+  return best;
+}
+
+/* ---------------------------------------------------------------- sequences */
+
+typedef struct {
+  uint32_t ll, ml, off; /* literal length, match length, offset (bytes back) */
+} seq_t;
+
+/* Cut the block into sequences and literals (greedy with one step of lazy evaluation). */
+static size_t parse(finder *f, size_t start, seq_t *seqs, uint8_t *lits, size_t *nlits) {
+  const uint8_t *buf = f->buf;
+  size_t ns = 0, nl = 0, anchor = start, p = start;
+  while (p < f->n) {
+    uint32_t off;
+    size_t len = find(f, p, &off);
+    if (len == 0) {
+      insert(f, p);
+      p++;
+      continue;
+    }
+    /* lazy: a longer match one byte later wins */
+    while (len < NICE_LENGTH && p + 1 < f->n) {
+      insert(f, p);
+      uint32_t off2;
+      size_t len2 = find(f, p + 1, &off2);
+      if (len2 <= len) break;
+      p++;
+      len = len2;
+      off = off2;
+    }
+    size_t ll = p - anchor;
+    memcpy(lits + nl, buf + anchor, ll);
+    nl += ll;
+    seqs[ns].ll = (uint32_t)ll;
+    seqs[ns].ml = (uint32_t)len;
+    seqs[ns].off = off;
+    ns++;
+    size_t end = p + len;
+    /* positions inside the match: insert (the first one may already be in) */
+    if (f->head[hash4(buf + p)] != (int32_t)p) insert(f, p);
+    for (size_t q = p + 1; q < end; q++) insert(f, q);
+    p = end;
+    anchor = end;
+  }
+  size_t tail = f->n - anchor;
+  memcpy(lits + nl, buf + anchor, tail);
+  nl += tail;
+  *nlits = nl;
+  return ns;
+}
+
+/* ---------------------------------------------------------------- bit writer */
+
+typedef struct {
+  uint8_t *buf;
+  size_t pos;
+  uint64_t acc;
+  unsigned bits;
+} bitw;
+
+static void bw_add(bitw *w, uint32_t v, unsigned nb) {
+  if (nb == 0) return;
+  w->acc |= (uint64_t)(v & (uint32_t)((1ull << nb) - 1)) << w->bits;
+  w->bits += nb;
+  while (w->bits >= 8) {
+    w->buf[w->pos++] = (uint8_t)(w->acc & 0xFF);
+    w->acc >>= 8;
+    w->bits -= 8;
+  }
+}
+
+/* Close a backward bitstream: a 1 bit, then zeros up to the byte boundary. */
+static size_t bw_close(bitw *w) {
+  bw_add(w, 1, 1);
+  if (w->bits > 0) {
+    w->buf[w->pos++] = (uint8_t)(w->acc & 0xFF);
+    w->acc = 0;
+    w->bits = 0;
+  }
+  return w->pos;
+}
+
+static unsigned highbit(uint32_t v) {
+  unsigned r = 0;
+  while (v >>= 1) r++;
+  return r;
+}
+
+/* ---------------------------------------------------------------- FSE (predefined) */
+
+static const int16_t LL_DIST[36] = {4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 2,
+                                    2, 2, 2, 2, 2, 2, 2, 3, 2, 1, 1, 1, 1, 1, -1, -1, -1, -1};
+static const int16_t ML_DIST[53] = {1, 4, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                                    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                                    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1};
+static const int16_t OF_DIST[29] = {1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1,
+                                    1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1};
+
+#define FSE_MAX_SYMBOLS 53
+#define FSE_MAX_TABLE 64
+
+typedef struct {
+  unsigned log, size, nsym;
+  uint8_t sym[FSE_MAX_TABLE];
+  uint8_t nb[FSE_MAX_TABLE];
+  uint16_t base[FSE_MAX_TABLE];
+  /* enc[s * size + x] = the state of symbol s whose range [base, base + 2^nb) holds x */
+  uint8_t enc[FSE_MAX_SYMBOLS * FSE_MAX_TABLE];
+  uint8_t first[FSE_MAX_SYMBOLS]; /* lowest state of each symbol */
+} fse_table;
+
+/* The decoding table of RFC 8878 §4.1.1, and its inverse for encoding. */
+static void fse_build(fse_table *t, const int16_t *dist, unsigned nsym, unsigned log) {
+  unsigned size = 1u << log, high = size - 1, mask = size - 1;
+  unsigned step = (size >> 1) + (size >> 3) + 3, pos = 0;
+  uint16_t next[FSE_MAX_SYMBOLS];
+  t->log = log;
+  t->size = size;
+  t->nsym = nsym;
+  for (unsigned s = 0; s < nsym; s++) {
+    if (dist[s] == -1) {
+      t->sym[high--] = (uint8_t)s;
+      next[s] = 1;
+    } else {
+      next[s] = (uint16_t)dist[s];
+    }
+  }
+  for (unsigned s = 0; s < nsym; s++) {
+    for (int i = 0; i < dist[s]; i++) {
+      t->sym[pos] = (uint8_t)s;
+      do pos = (pos + step) & mask;
+      while (pos > high);
+    }
+  }
+  memset(t->first, 0xFF, sizeof t->first);
+  for (unsigned u = 0; u < size; u++) {
+    unsigned s = t->sym[u];
+    unsigned x = next[s]++;
+    unsigned nb = log - highbit(x);
+    t->nb[u] = (uint8_t)nb;
+    t->base[u] = (uint16_t)((x << nb) - size);
+    if (t->first[s] == 0xFF) t->first[s] = (uint8_t)u;
+    for (unsigned v = t->base[u]; v < t->base[u] + (1u << nb); v++) t->enc[s * size + v] = (uint8_t)u;
+  }
+}
+
+/* Move the encoder from `state` (the decoder's next state) to the state of symbol s. */
+static unsigned fse_encode(bitw *w, const fse_table *t, unsigned state, unsigned s) {
+  unsigned u = t->enc[s * t->size + state];
+  bw_add(w, state - t->base[u], t->nb[u]);
+  return u;
+}
+
+/* ---------------------------------------------------------------- codes */
+
+static const uint32_t LL_BASE[36] = {0,  1,  2,  3,  4,  5,  6,  7,   8,   9,   10,   11,   12,   13,   14,   15,    16,    18,
+                                     20, 22, 24, 28, 32, 40, 48, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
+static const uint8_t LL_BITS[36] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1,
+                                    1, 1, 2, 2, 3, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+static const uint32_t ML_BASE[53] = {3,  4,  5,  6,  7,  8,  9,  10, 11, 12,  13,  14,  15,  16,   17,   18,   19,   20,
+                                     21, 22, 23, 24, 25, 26, 27, 28, 29, 30,  31,  32,  33,  34,   35,   37,   39,   41,
+                                     43, 47, 51, 59, 67, 83, 99, 131, 259, 515, 1027, 2051, 4099, 8195, 16387, 32771, 65539};
+static const uint8_t ML_BITS[53] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                    0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+static unsigned ll_code(uint32_t ll) {
+  if (ll < 16) return ll;
+  unsigned c = 35;
+  while (LL_BASE[c] > ll) c--;
+  return c;
+}
+
+static unsigned ml_code(uint32_t ml) {
+  if (ml < 35) return ml - 3;
+  unsigned c = 52;
+  while (ML_BASE[c] > ml) c--;
+  return c;
+}
+
+/* ---------------------------------------------------------------- Huffman literals */
+
+#define HUF_MAX_BITS 11
+
+typedef struct {
+  uint32_t count;
+  uint16_t sym;
+  uint16_t parent; /* node index of the parent */
+} huf_node;
+
+/* Sort (count ascending, symbol ascending): insertion sort over at most 256 entries. */
+static void sort_leaves(huf_node *v, unsigned n) {
+  for (unsigned i = 1; i < n; i++) {
+    huf_node x = v[i];
+    unsigned j = i;
+    while (j > 0 && (v[j - 1].count > x.count || (v[j - 1].count == x.count && v[j - 1].sym > x.sym))) {
+      v[j] = v[j - 1];
+      j--;
+    }
+    v[j] = x;
+  }
+}
+
+/*
+ * Code lengths (1..HUF_MAX_BITS, 0 for absent symbols) for the symbols 0..255 with the
+ * given counts: Huffman's algorithm with the two-queue method and a fixed tie order, then
+ * lengths over the limit brought down by the Kraft-sum repair below. Needs >= 2 symbols.
+ */
+static void huf_lengths(const uint32_t *count, uint8_t *len) {
+  huf_node leaf[256];
+  unsigned nl = 0;
+  for (unsigned s = 0; s < 256; s++) {
+    len[s] = 0;
+    if (count[s]) {
+      leaf[nl].count = count[s];
+      leaf[nl].sym = (uint16_t)s;
+      nl++;
+    }
+  }
+  sort_leaves(leaf, nl);
+  /* nodes 0..nl-1 leaves, nl.. internal; parent links give depths */
+  uint32_t ncount[512];
+  uint16_t parent[512];
+  for (unsigned i = 0; i < nl; i++) ncount[i] = leaf[i].count;
+  unsigned li = 0, ii = nl, next = nl;
+  while (next < 2 * nl - 1) {
+    unsigned pick[2];
+    for (int k = 0; k < 2; k++) {
+      /* leaves win ties: the order is fixed, so the tree is too */
+      if (li < nl && (ii >= next || ncount[li] <= ncount[ii])) pick[k] = li++;
+      else pick[k] = ii++;
+    }
+    ncount[next] = ncount[pick[0]] + ncount[pick[1]];
+    parent[pick[0]] = (uint16_t)next;
+    parent[pick[1]] = (uint16_t)next;
+    next++;
+  }
+  unsigned root = 2 * nl - 2;
+  uint8_t depth[512];
+  depth[root] = 0;
+  for (int i = (int)root - 1; i >= 0; i--) depth[i] = (uint8_t)(depth[parent[i]] + 1 > 255 ? 255 : depth[parent[i]] + 1);
+  /* limit: clamp, then lengthen the shortest-but-rarest codes until the Kraft sum fits */
+  uint32_t kraft = 0; /* in units of 2^-HUF_MAX_BITS */
+  uint8_t l[256];
+  for (unsigned i = 0; i < nl; i++) {
+    l[i] = depth[i] > HUF_MAX_BITS ? HUF_MAX_BITS : depth[i];
+    kraft += 1u << (HUF_MAX_BITS - l[i]);
+  }
+  const uint32_t full = 1u << HUF_MAX_BITS;
+  /* leaves are in ascending count: lengthening from the rarest end costs least */
+  while (kraft > full) {
+    for (unsigned i = 0; i < nl && kraft > full; i++) {
+      if (l[i] < HUF_MAX_BITS) {
+        kraft -= 1u << (HUF_MAX_BITS - l[i] - 1);
+        l[i]++;
+      }
+    }
+  }
+  /*
+   * Use the slack (the decoder needs a complete code): shorten the most frequent codes
+   * while the sum stays <= full, until nothing changes. It ends complete: the slack is a
+   * multiple of the longest code's share, so that code can always be shortened.
+   */
+  for (int changed = 1; changed;) {
+    changed = 0;
+    for (int i = (int)nl - 1; i >= 0; i--) {
+      while (l[i] > 1 && kraft + (1u << (HUF_MAX_BITS - l[i])) <= full) {
+        kraft += 1u << (HUF_MAX_BITS - l[i]);
+        l[i]--;
+        changed = 1;
+      }
+    }
+  }
+  for (unsigned i = 0; i < nl; i++) len[leaf[i].sym] = l[i];
+}
+
+typedef struct {
+  uint8_t len[256];
+  uint16_t code[256];
+  unsigned max_bits;
+  unsigned last_sym; /* highest symbol present */
+} huf_code;
+
+/*
+ * Canonical codes from the lengths as RFC 8878 §4.2.1 assigns them: weights
+ * w = max_bits + 1 - len; states sorted by weight then symbol; the decoder's table gives
+ * each symbol of weight w a run of 2^(w-1) entries, in order. The code of a symbol is the
+ * index of its first entry shifted down by (w - 1) bits.
+ */
+static void huf_canonical(huf_code *h) {
+  unsigned max = 0;
+  for (unsigned s = 0; s < 256; s++)
+    if (h->len[s] > max) max = h->len[s];
+  h->max_bits = max;
+  uint32_t start = 0;
+  /* lowest weight first = longest codes first */
+  for (unsigned w = 1; w <= max; w++) {
+    unsigned l = max + 1 - w;
+    for (unsigned s = 0; s < 256; s++) {
+      if (h->len[s] != l) continue;
+      h->code[s] = (uint16_t)(start >> (w - 1));
+      start += 1u << (w - 1);
+    }
+  }
+}
+
+/*
+ * The Huffman tree description with weights in direct 4-bit form (RFC 8878 §4.2.1.1):
+ * possible when the last symbol is <= 128 (at most 128 weights, the last one implied).
+ * Returns the bytes written, 0 if direct form is not possible.
+ */
+static size_t huf_write_tree(const huf_code *h, uint8_t *out) {
+  unsigned nw = h->last_sym; /* weights of symbols 0..last_sym-1; last_sym's is implied */
+  if (nw > 128 || nw == 0) return 0;
+  out[0] = (uint8_t)(127 + nw);
+  size_t o = 1;
+  for (unsigned s = 0; s < nw; s += 2) {
+    unsigned w0 = h->len[s] ? h->max_bits + 1 - h->len[s] : 0;
+    unsigned w1 = (s + 1 < nw && h->len[s + 1]) ? h->max_bits + 1 - h->len[s + 1] : 0;
+    out[o++] = (uint8_t)((w0 << 4) | w1);
+  }
+  return o;
+}
+
+/* One Huffman stream: symbols written last-first so the decoder reads them first-first. */
+static size_t huf_stream(const huf_code *h, const uint8_t *src, size_t n, uint8_t *out) {
+  bitw w = {out, 0, 0, 0};
+  for (size_t i = n; i-- > 0;) bw_add(&w, h->code[src[i]], h->len[src[i]]);
+  return bw_close(&w);
+}
+
+/*
+ * Literals section, Huffman-coded with 4 streams when that is possible and smaller,
+ * else raw. Returns the bytes written to out (capacity >= n + 5).
+ */
+static size_t write_raw_literals(const uint8_t *lits, size_t n, uint8_t *out) {
+  size_t o;
+  if (n < 32) {
+    out[0] = (uint8_t)(n << 3);
+    o = 1;
+  } else if (n < 4096) {
+    out[0] = (uint8_t)((1u << 2) | ((n & 0xF) << 4));
+    out[1] = (uint8_t)(n >> 4);
+    o = 2;
+  } else {
+    out[0] = (uint8_t)((3u << 2) | ((n & 0xF) << 4));
+    out[1] = (uint8_t)((n >> 4) & 0xFF);
+    out[2] = (uint8_t)(n >> 12);
+    o = 3;
+  }
+  memcpy(out + o, lits, n);
+  return o + n;
+}
+
+/* scratch: capacity >= 2 * n + 128 */
+static size_t write_literals(const uint8_t *lits, size_t n, uint8_t *out, uint8_t *scratch) {
+  size_t raw = write_raw_literals(lits, n, out);
+  if (n < 64) return raw;
+  uint32_t count[256] = {0};
+  for (size_t i = 0; i < n; i++) count[lits[i]]++;
+  huf_code h;
+  unsigned distinct = 0, last = 0;
+  for (unsigned s = 0; s < 256; s++)
+    if (count[s]) {
+      distinct++;
+      last = s;
+    }
+  if (distinct < 2) return raw;
+  h.last_sym = last;
+  huf_lengths(count, h.len);
+  huf_canonical(&h);
+  /* header (5 bytes max) then tree then jump table then streams, built in scratch */
+  uint8_t *p = scratch + 5;
+  size_t tree = huf_write_tree(&h, p);
+  if (tree == 0) return raw;
+  size_t o = tree;
+  size_t seg = (n + 3) / 4;
+  size_t sizes[4];
+  uint8_t *jump = p + o;
+  o += 6;
+  for (int k = 0; k < 4; k++) {
+    size_t from = (size_t)k * seg, to = k == 3 ? n : from + seg;
+    if (from > n) from = n;
+    if (to > n) to = n;
+    sizes[k] = huf_stream(&h, lits + from, to - from, p + o);
+    o += sizes[k];
+    if (o + 5 >= n) return raw; /* no gain; also keeps scratch in bounds */
+  }
+  for (int k = 0; k < 3; k++) {
+    if (sizes[k] > 0xFFFF) return raw;
+    jump[2 * k] = (uint8_t)(sizes[k] & 0xFF);
+    jump[2 * k + 1] = (uint8_t)(sizes[k] >> 8);
+  }
+  size_t csize = o; /* Compressed_Size: tree description + jump table + streams */
+  size_t hdr;
+  uint32_t type = 2; /* Compressed_Literals_Block */
+  if (n < 1024 && csize < 1024) {
+    /* Size_Format 01: 4 streams, 10-bit sizes, 3 bytes */
+    uint32_t v = type | (1u << 2) | ((uint32_t)n << 4) | ((uint32_t)csize << 14);
+    scratch[2] = (uint8_t)v;
+    scratch[3] = (uint8_t)(v >> 8);
+    scratch[4] = (uint8_t)(v >> 16);
+    hdr = 3;
+  } else if (n < 16384 && csize < 16384) {
+    /* Size_Format 10: 14-bit sizes, 4 bytes */
+    uint32_t v = type | (2u << 2) | ((uint32_t)n << 4) | ((uint32_t)csize << 18);
+    scratch[1] = (uint8_t)v;
+    scratch[2] = (uint8_t)(v >> 8);
+    scratch[3] = (uint8_t)(v >> 16);
+    scratch[4] = (uint8_t)(v >> 24);
+    hdr = 4;
+  } else {
+    /* Size_Format 11: 18-bit sizes, 5 bytes */
+    uint64_t v = type | (3u << 2) | ((uint64_t)n << 4) | ((uint64_t)csize << 22);
+    for (int k = 0; k < 5; k++) scratch[k] = (uint8_t)(v >> (8 * k));
+    hdr = 5;
+  }
+  size_t total = hdr + csize;
+  if (total >= raw) return raw;
+  memcpy(out, scratch + 5 - hdr, total);
+  return total;
+}
+
+/* ---------------------------------------------------------------- block */
+
+typedef struct {
+  uint8_t llc, mlc, ofc;
+  uint32_t llx, mlx, ofx; /* extra-bit values */
+} coded_seq;
+
+/* Offset codes with the repeat-offset rule of ADR 0167. */
+static void code_offsets(const seq_t *seqs, size_t ns, coded_seq *cs) {
+  uint32_t rep[3] = {0, 0, 0};
+  unsigned explicit_seen = 0;
+  for (size_t i = 0; i < ns; i++) {
+    uint32_t o = seqs[i].off, ll = seqs[i].ll, ov = 0;
+    if (explicit_seen >= 3) {
+      if (ll != 0) {
+        if (o == rep[0]) ov = 1;
+        else if (o == rep[1]) ov = 2;
+        else if (o == rep[2]) ov = 3;
+      } else {
+        if (o == rep[1]) ov = 1;
+        else if (o == rep[2]) ov = 2;
+        else if (rep[0] > 1 && o == rep[0] - 1) ov = 3;
+      }
+    }
+    uint32_t r0 = rep[0], r1 = rep[1], r2 = rep[2];
+    if (ov == 0) {
+      ov = o + 3;
+      rep[0] = o;
+      rep[1] = r0;
+      rep[2] = r1;
+      explicit_seen++;
+    } else if (ll != 0) {
+      if (ov == 2) {
+        rep[0] = r1;
+        rep[1] = r0;
+      } else if (ov == 3) {
+        rep[0] = r2;
+        rep[1] = r0;
+        rep[2] = r1;
+      }
+    } else {
+      if (ov == 1) {
+        rep[0] = r1;
+        rep[1] = r0;
+      } else if (ov == 2) {
+        rep[0] = r2;
+        rep[1] = r0;
+        rep[2] = r1;
+      } else {
+        rep[0] = r0 - 1;
+        rep[1] = r0;
+        rep[2] = r1;
+      }
+    }
+    unsigned c = highbit(ov);
+    cs[i].ofc = (uint8_t)c;
+    cs[i].ofx = ov - (1u << c);
+    unsigned lc = ll_code(ll);
+    cs[i].llc = (uint8_t)lc;
+    cs[i].llx = ll - LL_BASE[lc];
+    unsigned mc = ml_code(seqs[i].ml);
+    cs[i].mlc = (uint8_t)mc;
+    cs[i].mlx = seqs[i].ml - ML_BASE[mc];
+  }
+}
+
+static size_t write_sequences(const coded_seq *cs, size_t ns, uint8_t *out) {
+  size_t o = 0;
+  if (ns < 128) {
+    out[o++] = (uint8_t)ns;
+  } else if (ns < 0x7F00) {
+    out[o++] = (uint8_t)((ns >> 8) + 0x80);
+    out[o++] = (uint8_t)(ns & 0xFF);
+  } else {
+    out[o++] = 0xFF;
+    out[o++] = (uint8_t)((ns - 0x7F00) & 0xFF);
+    out[o++] = (uint8_t)((ns - 0x7F00) >> 8);
+  }
+  if (ns == 0) return o;
+  out[o++] = 0; /* Predefined_Mode for literal lengths, offsets and match lengths */
+  fse_table ll, of, ml;
+  fse_build(&ll, LL_DIST, 36, 6);
+  fse_build(&of, OF_DIST, 29, 5);
+  fse_build(&ml, ML_DIST, 53, 6);
+  bitw w = {out + o, 0, 0, 0};
+  size_t k = ns - 1;
+  unsigned sll = ll.first[cs[k].llc], sof = of.first[cs[k].ofc], sml = ml.first[cs[k].mlc];
+  bw_add(&w, cs[k].llx, LL_BITS[cs[k].llc]);
+  bw_add(&w, cs[k].mlx, ML_BITS[cs[k].mlc]);
+  bw_add(&w, cs[k].ofx, cs[k].ofc);
+  while (k-- > 0) {
+    sof = fse_encode(&w, &of, sof, cs[k].ofc);
+    sml = fse_encode(&w, &ml, sml, cs[k].mlc);
+    sll = fse_encode(&w, &ll, sll, cs[k].llc);
+    bw_add(&w, cs[k].llx, LL_BITS[cs[k].llc]);
+    bw_add(&w, cs[k].mlx, ML_BITS[cs[k].mlc]);
+    bw_add(&w, cs[k].ofx, cs[k].ofc);
+  }
+  bw_add(&w, sml, ml.log);
+  bw_add(&w, sof, of.log);
+  bw_add(&w, sll, ll.log);
+  return o + bw_close(&w);
+}
+
+static void block_header(uint8_t *out, int last, unsigned type, size_t size) {
+  uint32_t v = (uint32_t)(last ? 1 : 0) | (type << 1) | ((uint32_t)size << 3);
+  out[0] = (uint8_t)v;
+  out[1] = (uint8_t)(v >> 8);
+  out[2] = (uint8_t)(v >> 16);
+}
+
+static size_t raw_block(const uint8_t *block, size_t n, int last, uint8_t *out) {
+  block_header(out, last, 0, n);
+  memcpy(out + 3, block, n);
+  return 3 + n;
+}
+
+size_t zs_encode_block(const uint8_t *hist, size_t hn, const uint8_t *block, size_t n,
+                       uint32_t max_offset, int last, uint8_t *out) {
+  if (n > ZS_BLOCK_MAX) return 0;
+  if (n == 0) return raw_block(block, 0, last, out);
+  int same = 1;
+  for (size_t i = 1; i < n && same; i++) same = block[i] == block[0];
+  if (same && n > 1) {
+    block_header(out, last, 1, n);
+    out[3] = block[0];
+    return 4;
+  }
+  if (hn > max_offset) {
+    hist += hn - max_offset;
+    hn = max_offset;
+  }
+  size_t total = hn + n;
+  uint8_t *buf = malloc(total);
+  int32_t *head = malloc(sizeof(int32_t) << HASH_LOG);
+  int32_t *prev = malloc(sizeof(int32_t) * total);
+  seq_t *seqs = malloc(sizeof(seq_t) * (n / MIN_MATCH + 1));
+  coded_seq *cs = malloc(sizeof(coded_seq) * (n / MIN_MATCH + 1));
+  uint8_t *lits = malloc(n);
+  uint8_t *body = malloc(4 * n + 64);
+  uint8_t *scratch = malloc(2 * n + 128);
+  size_t result = 0;
+  if (!buf || !head || !prev || !seqs || !cs || !lits || !body || !scratch) goto done;
+  if (hn) memcpy(buf, hist, hn);
+  memcpy(buf + hn, block, n);
+  for (size_t i = 0; i < ((size_t)1 << HASH_LOG); i++) head[i] = -1;
+  finder f = {buf, total, head, prev, max_offset};
+  for (size_t p = 0; p < hn; p++) insert(&f, p);
+  size_t nlits = 0;
+  size_t ns = parse(&f, hn, seqs, lits, &nlits);
+  code_offsets(seqs, ns, cs);
+  size_t o = write_literals(lits, nlits, body, scratch);
+  o += write_sequences(cs, ns, body + o);
+  if (o >= n) {
+    result = raw_block(block, n, last, out);
+  } else {
+    block_header(out, last, 2, o);
+    memcpy(out + 3, body, o);
+    result = 3 + o;
+  }
+done:
+  free(buf);
+  free(head);
+  free(prev);
+  free(seqs);
+  free(cs);
+  free(lits);
+  free(body);
+  free(scratch);
+  return result;
+}
+
+/* ---------------------------------------------------------------- XXH64 */
+
+#define P1 0x9E3779B185EBCA87ull
+#define P2 0xC2B2AE3D27D4EB4Full
+#define P3 0x165667B19E3779F9ull
+#define P4 0x85EBCA77C2B2AE63ull
+#define P5 0x27D4EB2F165667C5ull
+
+static uint64_t rotl64(uint64_t x, unsigned r) {
+  return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t read64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+
+static uint64_t xround(uint64_t acc, uint64_t lane) {
+  acc += lane * P2;
+  acc = rotl64(acc, 31);
+  return acc * P1;
+}
+
+static uint64_t xmerge(uint64_t acc, uint64_t v) {
+  acc ^= xround(0, v);
+  return acc * P1 + P4;
+}
+
+void zs_xxh64_init(zs_xxh64_state *s) {
+  memset(s, 0, sizeof *s);
+  s->v[0] = P1 + P2;
+  s->v[1] = P2;
+  s->v[2] = 0;
+  s->v[3] = (uint64_t)0 - P1;
+}
+
+static void xstripe(zs_xxh64_state *s, const uint8_t *p) {
+  for (int i = 0; i < 4; i++) s->v[i] = xround(s->v[i], read64(p + 8 * i));
+}
+
+void zs_xxh64_update(zs_xxh64_state *s, const uint8_t *p, size_t n) {
+  s->total += n;
+  if (s->memsize + n < 32) {
+    memcpy(s->mem + s->memsize, p, n);
+    s->memsize += (uint32_t)n;
+    return;
+  }
+  if (s->memsize) {
+    size_t take = 32 - s->memsize;
+    memcpy(s->mem + s->memsize, p, take);
+    xstripe(s, s->mem);
+    p += take;
+    n -= take;
+    s->memsize = 0;
+  }
+  while (n >= 32) {
+    xstripe(s, p);
+    p += 32;
+    n -= 32;
+  }
+  memcpy(s->mem, p, n);
+  s->memsize = (uint32_t)n;
+}
+
+uint64_t zs_xxh64_digest(const zs_xxh64_state *s) {
+  uint64_t h;
+  if (s->total >= 32) {
+    h = rotl64(s->v[0], 1) + rotl64(s->v[1], 7) + rotl64(s->v[2], 12) + rotl64(s->v[3], 18);
+    for (int i = 0; i < 4; i++) h = xmerge(h, s->v[i]);
+  } else {
+    h = P5;
+  }
+  h += s->total;
+  const uint8_t *p = s->mem;
+  size_t n = s->memsize;
+  while (n >= 8) {
+    h ^= xround(0, read64(p));
+    h = rotl64(h, 27) * P1 + P4;
+    p += 8;
+    n -= 8;
+  }
+  if (n >= 4) {
+    h ^= (uint64_t)read32(p) * P1;
+    h = rotl64(h, 23) * P2 + P3;
+    p += 4;
+    n -= 4;
+  }
+  while (n > 0) {
+    h ^= (uint64_t)(*p) * P5;
+    h = rotl64(h, 11) * P1;
+    p++;
+    n--;
+  }
+  h ^= h >> 33;
+  h *= P2;
+  h ^= h >> 29;
+  h *= P3;
+  h ^= h >> 32;
+  return h;
+}

@@ -1,0 +1,39 @@
+/*
+ * strata's own zstd block encoder (RFC 8878) and XXH64; pure C, no Node headers.
+ * See zstd_encode.c and docs/reproducibility.md §2b for the exact rules.
+ */
+#ifndef STRATA_ZSTD_ENCODE_H
+#define STRATA_ZSTD_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest block this encoder takes (RFC 8878 Block_Maximum_Size). */
+#define ZS_BLOCK_MAX 131072u
+
+/* Worst-case output size of zs_encode_block for a block of n bytes (a raw block). */
+#define ZS_BOUND(n) ((size_t)(n) + 3u)
+
+/*
+ * Encode one zstd block (3-byte block header + content) of `block` (n bytes, n <=
+ * ZS_BLOCK_MAX) into `out` (capacity ZS_BOUND(n)). `hist` (hn bytes) is the data that
+ * precedes the block in the frame; matches reach at most `max_offset` bytes back.
+ * `last` sets Last_Block. Returns the number of bytes written, or 0 on allocation
+ * failure. The bytes are a pure function of (hist, block, max_offset, last).
+ */
+size_t zs_encode_block(const uint8_t *hist, size_t hn, const uint8_t *block, size_t n,
+                       uint32_t max_offset, int last, uint8_t *out);
+
+/* XXH64 streaming state (seed 0). */
+typedef struct {
+  uint64_t total;
+  uint64_t v[4];
+  uint8_t mem[32];
+  uint32_t memsize;
+} zs_xxh64_state;
+
+void zs_xxh64_init(zs_xxh64_state *s);
+void zs_xxh64_update(zs_xxh64_state *s, const uint8_t *p, size_t n);
+uint64_t zs_xxh64_digest(const zs_xxh64_state *s);
+
+#endif
