@@ -70,7 +70,15 @@ export type BuildEvent =
   | { readonly type: 'start'; readonly image: string }
   | { readonly type: 'step'; readonly image: string; readonly text: string }
   | { readonly type: 'done'; readonly image: string; readonly result: ImageBuildResult }
-  | { readonly type: 'failed'; readonly image: string; readonly error: StrataError };
+  | {
+    readonly type: 'failed';
+    readonly image: string;
+    readonly error: StrataError;
+    /** The image's build log (absolute). */
+    readonly log: string;
+    /** With keepFailed: the failed RUN's root, for `strata run --root`. */
+    readonly keptRoot?: string;
+  };
 
 export interface ImageBuildResult {
   readonly image: string;
@@ -160,6 +168,7 @@ async function buildTreeUnguarded(o: BuildOptions): Promise<BuildReport> {
   };
 
   const verified: VerifiedBlobs = new Set();
+  const keptRoots = new Map<string, string>();
   const promises = new Map<string, Promise<ImageBuildResult>>();
   for (const name of selected.order) {
     const img = byName.get(name)!;
@@ -168,12 +177,15 @@ async function buildTreeUnguarded(o: BuildOptions): Promise<BuildReport> {
       await acquire();
       try {
         o.onEvent?.({ type: 'start', image: name });
-        const r = await buildImage(tree, img, packages.get(img.packageId)!, store, state, cache, o, verified);
+        const r = await buildImage(tree, img, packages.get(img.packageId)!, store, state, cache, o, verified, keptRoots);
         o.onEvent?.({ type: 'done', image: name, result: r });
         return r;
       } catch (caught) {
         const e = asDiskFull(caught, store.root, name) ?? caught;
-        if (e instanceof StrataError) o.onEvent?.({ type: 'failed', image: name, error: e });
+        if (e instanceof StrataError) {
+          const kept = keptRoots.get(name);
+          o.onEvent?.({ type: 'failed', image: name, error: e, log: path.join(state.logs, `${name}.log`), ...(kept ? { keptRoot: kept } : {}) });
+        }
         throw e;
       } finally {
         release();
@@ -192,7 +204,7 @@ async function buildTreeUnguarded(o: BuildOptions): Promise<BuildReport> {
   return { store: store.root, results: settled.map((s) => (s as PromiseFulfilledResult<ImageBuildResult>).value) };
 }
 
-async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store: OciStore, state: StatePaths, cache: SourceCache, o: BuildOptions, verified: VerifiedBlobs): Promise<ImageBuildResult> {
+async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store: OciStore, state: StatePaths, cache: SourceCache, o: BuildOptions, verified: VerifiedBlobs, keptRoots: Map<string, string>): Promise<ImageBuildResult> {
   const cf = pkg.containerfile!;
   const platform = packagePlatform(pkg, tree.config.platform);
   const epoch = tree.config.sourceDateEpoch;
@@ -271,7 +283,13 @@ async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store:
       allowNetwork: network,
       logFile: log,
       onStep: (text) => o.onEvent?.({ type: 'step', image: img.name, text }),
-      ...(o.keepFailed ? { onRunFailed: async (lowers, upper) => (keptRoot = keepRoot(state, img.name, lowers, upper)) } : {}),
+      ...(o.keepFailed ? {
+        onRunFailed: async (lowers, upper) => {
+          keptRoot = keepRoot(state, img.name, lowers, upper);
+          keptRoots.set(img.name, keptRoot);
+          return keptRoot;
+        },
+      } : {}),
     });
     const result = await exec.stage(img.targetIndex);
     if (seed) {

@@ -4,7 +4,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../cli/main.js';
 import { bufferIO } from '../cli/io.js';
@@ -15,9 +15,15 @@ import { addPackage, makeBusyboxTree, tempDir } from './testsupport/busybox-tree
 let store: string;
 
 async function strata(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = bufferIO({});
+  return strataIn({}, ...argv);
+}
+
+/** `interactive`: stderr is a terminal (the progress line redraws); `cwd` defaults to the process's. */
+async function strataIn(o: { interactive?: boolean; cwd?: string }, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const base = bufferIO({}, o.cwd);
+  const io = { ...base, interactive: o.interactive ?? false };
   const code = await main(argv, io);
-  return { code, out: io.stdout(), err: io.stderr() };
+  return { code, out: base.stdout(), err: base.stderr() };
 }
 
 before(async () => {
@@ -32,7 +38,7 @@ test('a RUN that exits non-zero: exit 1 with location, no image, fsck clean; --k
   addPackage(tree, 'core', 'bad', 'FROM stagex/core-busybox\nRUN echo partial > /partial\nRUN echo before > /marker && exit 3\n');
   const r = await strata('build', '--tree', tree, '--store', store, '--keep-failed', 'core-bad');
   assert.equal(r.code, 1, r.err);
-  assert.match(r.err, /Containerfile:3:1: RUN exited with status 3; the failed root is kept in (\S+) — see the build log/);
+  assert.match(r.err, /Containerfile:3:1: RUN exited with status 3; the failed root is kept in (\S+) — enter the failed root with 'strata run --root \S+ -- \/bin\/sh'; the build log is \S+core-bad\.log/);
   const kept = /kept in (\S+)/.exec(r.err)![1]!;
   assert.ok(existsSync(path.join(kept, 'marker')));
   const s = await OciStore.open(store);
@@ -42,6 +48,33 @@ test('a RUN that exits non-zero: exit 1 with location, no image, fsck clean; --k
   const entered = await strata('run', '--store', store, '--root', kept, '--', '/bin/cat', '/marker');
   assert.equal(entered.code, 0, entered.err);
   assert.equal(entered.out, 'before\n');
+});
+
+test('the failed-image progress line names the real log and the command that enters a kept root, on a terminal and in CI', async () => {
+  const tree = makeBusyboxTree();
+  addPackage(tree, 'core', 'bad2', 'FROM stagex/core-busybox\nRUN echo inside > /marker && exit 5\n');
+  for (const interactive of [false, true]) {
+    for (const keep of [false, true]) {
+      const r = await strataIn({ interactive }, 'build', '--tree', tree, '--store', store, ...(keep ? ['--keep-failed'] : []), 'core-bad2');
+      assert.equal(r.code, 1, r.err);
+      assert.doesNotMatch(r.err, /<store>/);
+      const line = r.err.split(/\n|\r\x1b\[K/).find((l) => l.startsWith('failed core-bad2'));
+      assert.ok(line, r.err);
+      const log = /\(log: (\S+)\)/.exec(line)![1]!;
+      assert.equal(log, path.join(store, 'strata', 'logs', 'core-bad2.log'));
+      assert.match(readFileSync(log, 'utf8'), /exit 5/);
+      if (!keep) {
+        assert.doesNotMatch(line, /strata run/);
+        continue;
+      }
+      const m = /enter the failed root with: strata run --root (\S+) -- \/bin\/sh$/.exec(line);
+      assert.ok(m, line);
+      // the printed command works as printed, from a directory with no store
+      const entered = await strataIn({ cwd: tempDir('strata-elsewhere-') }, 'run', '--root', m[1]!, '--', '/bin/cat', '/marker');
+      assert.equal(entered.code, 0, entered.err);
+      assert.equal(entered.out, 'inside\n');
+    }
+  }
 });
 
 test('--run-timeout stops a runaway RUN: exit 1, no image', async () => {

@@ -17,7 +17,8 @@ import { statePaths } from './state.js';
 import { resolveIds } from './users.js';
 
 export interface RunImageOptions {
-  readonly store: OciStore;
+  /** The store holding `image` (not needed with `root`). */
+  readonly store?: OciStore;
   /** Image name in the store, or undefined with `root`. */
   readonly image?: string;
   /** A directory to use as the root as-is (e.g. a --keep-failed root). */
@@ -45,16 +46,18 @@ export async function runImage(o: RunImageOptions): Promise<RunResult> {
     return sandboxRun({ root: { kind: 'directory', dir: o.root }, argv: o.argv, env: fixedEnv(), network: o.network ?? false, ...(o.onOutput ? { onOutput: o.onOutput } : {}) });
   }
   const name = o.image!;
-  const desc = await o.store.resolveRef(name);
+  if (!o.store) throw inputError('build/no-store', `no store to find image '${name}' in`, 'pass --store DIR (or --tree DIR holding .strata/store)');
+  const store = o.store;
+  const desc = await store.resolveRef(name);
   if (!desc) throw new StrataError('build/unknown-image', `image '${name}' is not in the store`, { hint: `run 'strata build ${name}' first` });
-  const manifest = await o.store.readManifest(desc.digest);
-  const config = await o.store.readConfig(manifest.config.digest);
+  const manifest = await store.readManifest(desc.digest);
+  const config = await store.readConfig(manifest.config.digest);
   const rc = config.config ?? {};
   const argv = o.argv.length ? o.argv : [...(rc.Entrypoint ?? []), ...(rc.Cmd ?? [])];
   if (argv.length === 0) throw inputError('build/no-command', `image '${name}' has no ENTRYPOINT or CMD`, "give a command after '--', e.g. strata run IMAGE -- /bin/sh -c 'ls /'");
-  const state = statePaths(o.store.root);
+  const state = statePaths(store.root);
   const lowers: string[] = [];
-  for (const l of manifest.layers) lowers.push(await layerDir(state.layers, o.store, l));
+  for (const l of manifest.layers) lowers.push(await layerDir(state.layers, store, l));
   const env = fixedEnv();
   for (const e of rc.Env ?? []) {
     const i = e.indexOf('=');

@@ -386,13 +386,16 @@ export class StageExecutor {
     if (result.timedOut || result.exitCode !== 0) {
       const kept = await this.input.onRunFailed?.(lowers, upper);
       const keptNote = kept ? `; the failed root is kept in ${kept}` : '';
+      const seeLog = kept
+        ? `enter the failed root with 'strata run --root ${kept} -- /bin/sh'; the build log is ${this.input.logFile}`
+        : `see the build log ${this.input.logFile}`;
       if (result.timedOut) {
-        throw buildError('build/run-timeout', `RUN was stopped after ${Math.round(timeoutMs! / 1000)} s (--run-timeout)${keptNote}`, `see the build log ${this.input.logFile}; raise --run-timeout if the step is just slow`, location);
+        throw buildError('build/run-timeout', `RUN was stopped after ${Math.round(timeoutMs! / 1000)} s (--run-timeout)${keptNote}`, `${seeLog}; raise --run-timeout if the step is just slow`, location);
       }
       if (nearlyFull(upper)) {
-        throw buildError('build/disk-full', `RUN exited with status ${result.exitCode}: the file system holding the store is full${keptNote}`, `free space (or run 'strata gc'), then build again; see the build log ${this.input.logFile}`, location);
+        throw buildError('build/disk-full', `RUN exited with status ${result.exitCode}: the file system holding the store is full${keptNote}`, `free space (or run 'strata gc'), then build again; ${seeLog}`, location);
       }
-      throw buildError('build/run-failed', `RUN exited with status ${result.exitCode}${keptNote}`, `see the build log ${this.input.logFile}`, location);
+      throw buildError('build/run-failed', `RUN exited with status ${result.exitCode}${keptNote}`, seeLog, location);
     }
   }
 

@@ -1,8 +1,10 @@
 /** `strata build`: build images of the tree into the store (thin wrapper over build/buildTree). */
 import path from 'node:path';
-import { buildTree, type BuildReport } from '../../build/build.js';
+import { buildTree, type BuildEvent, type BuildReport } from '../../build/build.js';
+import { checkDirContents } from '../../build/path-options.js';
 import { boolOpt, intOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { checkOutputPath } from '../out-path.js';
 import { Progress } from '../progress.js';
 
 export const spec: CommandSpec = {
@@ -25,17 +27,26 @@ export const spec: CommandSpec = {
 Missing sources are fetched first. Images are built in plan order; an image whose inputs
 (Containerfile, package.toml, context files, sources, dependency digests, build args,
 platform) are unchanged is taken from the cache. Each image's line of digests/<stage>.txt
-is updated. Build logs are kept in <store>/strata/logs/<image>.log.
+is updated. Build logs are kept in STORE/strata/logs/IMAGE.log; a failed image's line
+names its log and, with --keep-failed, the 'strata run --root' command that enters it.
 Exit 1 when a build fails, 2 on bad input.`,
 };
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
-  const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
+  const treeOpt = stringOpt(p, 'tree');
+  const tree = path.resolve(io.cwd, treeOpt ?? '.');
   const store = stringOpt(p, 'store');
   const cache = stringOpt(p, 'cache');
   const json = boolOpt(p, 'json');
+  // every directory the build writes, checked before anything is written (ADR 0173)
+  checkOutputPath('--tree', treeOpt ?? '.', tree, 'dir', { hint: '--tree takes the tree directory; the build writes digests/ and .strata/ in it' });
+  if (store !== undefined) {
+    checkOutputPath('--store', store, path.resolve(io.cwd, store), 'dir', { hint: '--store takes a writable directory for the store (created if missing)' });
+    checkDirContents('--store', store, path.resolve(io.cwd, store), 'store');
+  }
+  if (cache !== undefined) checkOutputPath('--cache', cache, path.resolve(io.cwd, cache), 'dir', { hint: '--cache takes a writable directory for the source cache (created if missing)' });
   const progress = new Progress({ write: io.err, interactive: io.interactive });
   let report: BuildReport;
   try {
@@ -59,7 +70,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
           const r = e.result;
           progress.finish(e.image, `${r.cached ? 'cached' : 'built '} ${r.image} ${r.digest}${r.hermetic ? '' : ' (not hermetic: network allowed)'}`);
         } else if (e.type === 'failed') {
-          progress.finish(e.image, `failed ${e.image} (log: ${path.join('<store>', 'strata', 'logs', `${e.image}.log`)})`);
+          progress.finish(e.image, failedLine(e));
         }
       },
     });
@@ -70,4 +81,10 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io.json({ store: report.store, images: report.results });
   }
   return 0;
+}
+
+/** The progress line of a failed image: its log, and how to enter a kept root. */
+export function failedLine(e: Extract<BuildEvent, { type: 'failed' }>): string {
+  const enter = e.keptRoot !== undefined ? `; enter the failed root with: strata run --root ${e.keptRoot} -- /bin/sh` : '';
+  return `failed ${e.image} (log: ${e.log})${enter}`;
 }
