@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { fsckStore } from '../store/fsck.js';
 import { gcStore } from '../store/gc.js';
 import { cliPath } from '../testutil/paths.js';
 import { parseLookasideBase } from '../trust/lookaside.js';
+import { armoredPublic } from '../trust/test-keys.js';
 import { pullVerified } from './pull.js';
 import { startRegistry, type RunningRegistry } from '../registry/testsupport/registry-server.js';
 import { startProxy, type RunningProxy, type ProxyRule } from '../registry/testsupport/proxy.js';
@@ -377,6 +378,47 @@ test('bad input: one line, exit 2, nothing written', async () => {
   }
   assert.equal(proxy.requests.length, from);
   assert.deepEqual(snapshot(storeDir), before);
+});
+
+test('publish and pull take --maintainers and --keyring as check does: same names, same answers, same errors', async () => {
+  const { alice } = tree.keys as Record<'alice', NonNullable<TrustTree['keys'][string]>>;
+  const onlyAlice = path.join(work, 'ONLY-ALICE');
+  writeFileSync(onlyAlice, `[people.alice]\nName = "Alice"\n\n[keys.alice.main]\nID = ${alice.getFingerprint().toUpperCase()}\n`);
+  const aliceKeyring = path.join(work, 'alice.asc');
+  writeFileSync(aliceKeyring, armoredPublic(alice));
+  const hello = `${proxy.host}/stagex/core-hello@${digests['core-hello']}`;
+  const fresh = path.join(work, 'trust-options-store');
+  const commands: Record<'check' | 'publish' | 'pull', (...extra: string[]) => string[]> = {
+    check: (...extra) => ['check', '--tree', tree.root, '--signatures', sigs, ...extra, 'core-hello'],
+    publish: (...extra) => ['publish', '--tree', tree.root, '--store', storeDir, '--to', `${proxy.host}/stagex`, '--signatures', sigs, ...extra, 'core-hello'],
+    pull: (...extra) => ['pull', '--tree', tree.root, '--store', fresh, '--signatures', sigs, ...extra, hello],
+  };
+  const from = proxy.requests.length;
+  for (const [name, argv] of Object.entries(commands)) {
+    // core-hello is signed by alice and bob: with only alice as a maintainer, or only her key, it is 1 of 2.
+    const fewer = await strata(...argv('--maintainers', onlyAlice));
+    assert.equal(fewer.code, 1, `${name} --maintainers: ${fewer.err}`);
+    assert.match(fewer.out + fewer.err, name === 'check' ? /core-hello .* 1\/2 /s : new RegExp(`${name} refused: core-hello has 1 of 2`));
+    const noBobKey = await strata(...argv('--keyring', aliceKeyring));
+    assert.equal(noBobKey.code, 1, `${name} --keyring: ${noBobKey.err}`);
+    const warnings = noBobKey.err.split('\n').filter((l) => l.startsWith('warning: '));
+    assert.deepEqual(
+      warnings.map((w) => w.replace(/[0-9A-F]{40}/, 'FPR')),
+      ['warning: no public key for [keys.bob.main] FPR: its signatures cannot count', 'warning: no public key for [keys.carol.main] FPR: its signatures cannot count'],
+      name,
+    );
+    // a missing file: the same one line for every command, before anything is read or sent
+    for (const option of ['--maintainers', '--keyring']) {
+      const missing = await strata(...argv(option, path.join(work, 'nope')));
+      assert.equal(missing.code, 2, missing.err);
+      assert.equal(missing.err, `${path.join(work, 'nope')}: ${option}: no such file — check the path given to ${option}\n`, `${name} ${option}`);
+    }
+  }
+  assert.equal(proxy.requests.length, from, 'no refused publish or pull reached the registry');
+  assert.equal(existsSync(fresh), false);
+  // and with the tree's own files given explicitly, the answer is the tree's: both pass
+  const ok = await strata(...commands.pull('--maintainers', path.join(tree.root, 'MAINTAINERS'), '--keyring', path.join(tree.root, 'keys', 'bob.asc'), '--threshold', '1'));
+  assert.equal(ok.code, 0, ok.err);
 });
 
 test('publish --all needs every image to reach the quorum; missing store content is an error naming the image', async () => {

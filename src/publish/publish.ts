@@ -15,18 +15,18 @@ import type { DigestEntry } from '../trust/digests-file.js';
 import { expectedRepositoryPath } from '../trust/docker-reference.js';
 import type { LookasideBase } from '../trust/lookaside.js';
 import type { QuorumResult } from '../trust/quorum.js';
-import { readAllDigests, readTrustConfig } from '../trust/tree-trust.js';
+import { readAllDigests, readTrustConfig, selectRecordedImages, type TrustFiles } from '../trust/tree-trust.js';
 import { readImageVersions, versionOf } from './image-versions.js';
 import { forEachLimited } from './limited.js';
 import { acceptedSignatureBytes, copySignatures } from './lookaside-copy.js';
 import { quorumError } from './quorum-failure.js';
 import { readStoredImage, storeBlobSource } from './store-image.js';
 
-export interface QuorumRequirement {
+/** `maintainersFile`/`keyringFile` (TrustFiles): MAINTAINERS and keys instead of the tree's, as for check. */
+export interface QuorumRequirement extends TrustFiles {
   readonly signatures: LookasideBase;
   /** Overrides strata.toml's threshold. */
   readonly threshold?: number;
-  readonly keyringFile?: string;
   readonly date?: Date;
 }
 
@@ -77,25 +77,6 @@ export interface PublishReport {
   readonly quorum: readonly QuorumResult[];
 }
 
-function selectEntries(all: readonly DigestEntry[], images: readonly string[] | 'all', command: string): DigestEntry[] {
-  if (images === 'all') return [...all];
-  if (images.length === 0) {
-    throw new StrataError('cli/usage', `${command}: name the images to publish, or pass --all`, { hint: `run 'strata ${command} --help'` });
-  }
-  const byName = new Map(all.map((e) => [e.image, e]));
-  const out: DigestEntry[] = [];
-  for (const name of images) {
-    const e = byName.get(name);
-    if (!e) {
-      throw new StrataError('publish/unknown-image', `no digest recorded for image '${name}'`, {
-        hint: 'image names are <stage>-<name> as listed in digests/<stage>.txt; build the image first',
-      });
-    }
-    if (!out.includes(e)) out.push(e);
-  }
-  return out;
-}
-
 export async function publishImages(options: PublishOptions): Promise<PublishReport> {
   const command = options.quorum === 'skip' ? 'push' : 'publish';
   const progress = options.onProgress ?? (() => undefined);
@@ -115,7 +96,7 @@ export async function publishImages(options: PublishOptions): Promise<PublishRep
       hint: `publish to REGISTRY/${config.namespace}: podman, skopeo and strata pull match the signed identity's repository path`,
     });
   }
-  const entries = selectEntries(await readAllDigests(options.tree), options.images, command);
+  const entries = selectRecordedImages(await readAllDigests(options.tree), options.images, command);
   const versions = readImageVersions(options.tree);
   const plan = entries.map((e) => {
     const version = versionOf(versions, e.image, options.tree);
@@ -137,6 +118,7 @@ export async function publishImages(options: PublishOptions): Promise<PublishRep
       signatures: q.signatures,
       ...(q.threshold !== undefined ? { threshold: q.threshold } : {}),
       ...(q.keyringFile !== undefined ? { keyringFile: q.keyringFile } : {}),
+      ...(q.maintainersFile !== undefined ? { maintainersFile: q.maintainersFile } : {}),
       ...(q.date !== undefined ? { date: q.date } : {}),
     });
     for (const w of report.warnings) progress(`warning: ${w}`);

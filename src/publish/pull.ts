@@ -19,18 +19,18 @@ import { RegistryClient, parseReference, type CredentialEnvironment, type ImageR
 import { checkDigests } from '../trust/check.js';
 import type { LookasideBase } from '../trust/lookaside.js';
 import type { QuorumResult } from '../trust/quorum.js';
-import { loadKeys, readMaintainersFile, readTrustConfig } from '../trust/tree-trust.js';
+import { loadTrustMaterial, type TrustFiles } from '../trust/tree-trust.js';
 import { quorumError } from './quorum-failure.js';
 import { runTransfer } from './transfer-runner.js';
 
-export interface PullOptions {
+/** `maintainersFile`/`keyringFile` (TrustFiles): MAINTAINERS and keys instead of the tree's, as for check. */
+export interface PullOptions extends TrustFiles {
   /** `REGISTRY/NAMESPACE/IMAGE@sha256:…` or `…:TAG`. */
   readonly reference: string;
   readonly tree: string;
   readonly store: string;
   readonly signatures: LookasideBase;
   readonly threshold?: number;
-  readonly keyringFile?: string;
   readonly legacy?: boolean;
   readonly date?: Date;
   readonly env: CredentialEnvironment;
@@ -77,11 +77,8 @@ function parsePullReference(text: string): ImageReference & { image: string; nam
 export async function pullVerified(options: PullOptions): Promise<PullResult> {
   const progress = options.onProgress ?? (() => undefined);
   const ref = parsePullReference(options.reference);
-  const config = await readTrustConfig(options.tree);
-  const threshold = options.threshold ?? config.threshold;
-  const maintainers = await readMaintainersFile(options.tree);
-  const { keyring, missing } = await loadKeys(options.tree, maintainers, options.keyringFile);
-  for (const f of missing) progress(`warning: no public key for ${f.toUpperCase()}: its signatures cannot count`);
+  const { threshold, maintainers, keyring, warnings } = await loadTrustMaterial(options.tree, options, options.threshold);
+  for (const w of warnings) progress(`warning: ${w}`);
 
   const client = await RegistryClient.withStoredCredentials(ref.registry, ref.repository, options.env, options.clientOptions ?? {});
   try {

@@ -12,10 +12,10 @@ import type { Maintainers } from './maintainers.js';
 import type { Keyring } from './openpgp.js';
 import { localVerifier, workerVerifier } from './verify-pool.js';
 import { evaluateQuorum, type QuorumResult, type SignatureEvidence } from './quorum.js';
-import { loadKeys, readAllDigests, readMaintainersFile, readTrustConfig } from './tree-trust.js';
+import { loadTrustMaterial, readAllDigests, selectRecordedImages, type TrustFiles } from './tree-trust.js';
 import type { DigestEntry } from './digests-file.js';
 
-export interface CheckOptions {
+export interface CheckOptions extends TrustFiles {
   /** The tree root. */
   readonly tree: string;
   /** Image names (`<stage>-<name>`), or 'all'. */
@@ -24,10 +24,6 @@ export interface CheckOptions {
   /** Overrides strata.toml's threshold. */
   readonly threshold?: number;
   readonly legacy?: boolean;
-  /** One keyring file instead of <tree>/keys/*.asc. */
-  readonly keyringFile?: string;
-  /** A MAINTAINERS file instead of <tree>/MAINTAINERS. */
-  readonly maintainersFile?: string;
   /** Key validity is judged at this time; default now. */
   readonly date?: Date;
   /** Parallel signature reads; default 8. */
@@ -45,18 +41,7 @@ export interface CheckReport {
 }
 
 export async function checkTree(options: CheckOptions): Promise<CheckReport> {
-  const config = await readTrustConfig(options.tree);
-  const threshold = options.threshold ?? config.threshold;
-  const maintainers = await readMaintainersFile(options.tree, options.maintainersFile);
-  const { keyring, missing } = await loadKeys(options.tree, maintainers, options.keyringFile);
-  const warnings: string[] = missing.map((f) => {
-    const k = maintainers.keys.find((x) => x.fingerprint === f)!;
-    return `no public key for [keys.${k.handle}.${k.label}] ${f.toUpperCase()}: its signatures cannot count`;
-  });
-  const handles = new Set(maintainers.keys.map((k) => k.handle));
-  if (threshold > handles.size) {
-    warnings.push(`threshold ${threshold} is more than the ${handles.size} maintainers with keys: no image can pass`);
-  }
+  const { config, threshold, maintainers, keyring, warnings } = await loadTrustMaterial(options.tree, options, options.threshold);
   if (options.signatures.kind === 'dir' && !(await isDirectory(options.signatures.dir))) {
     const exists = await fs.stat(options.signatures.dir).then(() => true, () => false);
     throw new StrataError('trust/no-signatures-dir', `signatures directory '${options.signatures.display}' ${exists ? 'is not a directory' : 'does not exist'}`, {
@@ -65,7 +50,7 @@ export async function checkTree(options: CheckOptions): Promise<CheckReport> {
     });
   }
   const all = await readAllDigests(options.tree);
-  const selected = selectImages(all, options.images);
+  const selected = selectRecordedImages(all, options.images, 'check');
   const results = await checkDigests({
     entries: selected,
     namespace: config.namespace,
@@ -87,27 +72,6 @@ async function isDirectory(p: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function selectImages(all: readonly DigestEntry[], images: readonly string[] | 'all'): DigestEntry[] {
-  if (images === 'all') return [...all];
-  if (images.length === 0) {
-    throw new StrataError('cli/usage', 'check: name the images to check, or pass --all', {
-      hint: "run 'strata check --help'",
-    });
-  }
-  const byName = new Map(all.map((e) => [e.image, e]));
-  const out: DigestEntry[] = [];
-  for (const name of images) {
-    const e = byName.get(name);
-    if (!e) {
-      throw new StrataError('trust/unknown-image', `no digest recorded for image '${name}'`, {
-        hint: 'image names are <stage>-<name> as listed in digests/<stage>.txt',
-      });
-    }
-    if (!out.includes(e)) out.push(e);
-  }
-  return out;
 }
 
 export interface CheckDigestsInput {

@@ -154,3 +154,64 @@ export async function readAllDigests(root: string): Promise<DigestEntry[]> {
   }
   return out.sort((a, b) => (a.image < b.image ? -1 : a.image > b.image ? 1 : 0));
 }
+
+/** Where the trust material comes from: the tree's, unless the files are given (--maintainers, --keyring). */
+export interface TrustFiles {
+  /** A MAINTAINERS file instead of <tree>/MAINTAINERS. */
+  readonly maintainersFile?: string;
+  /** One keyring file (armored or binary) instead of <tree>/keys/*.asc. */
+  readonly keyringFile?: string;
+}
+
+export interface TrustMaterial {
+  readonly config: TrustConfig;
+  /** The threshold asked for, else strata.toml's. */
+  readonly threshold: number;
+  readonly maintainers: Maintainers;
+  readonly keyring: Keyring;
+  /** One line each: MAINTAINERS keys with no public key, a threshold no image can reach. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Everything a quorum check needs, loaded the same way for check, status, publish and pull:
+ * strata.toml, MAINTAINERS (or `files.maintainersFile`), the keys (or `files.keyringFile`).
+ */
+export async function loadTrustMaterial(tree: string, files: TrustFiles = {}, threshold?: number): Promise<TrustMaterial> {
+  const config = await readTrustConfig(tree);
+  const wanted = threshold ?? config.threshold;
+  const maintainers = await readMaintainersFile(tree, files.maintainersFile);
+  const { keyring, missing } = await loadKeys(tree, maintainers, files.keyringFile);
+  const warnings: string[] = missing.map((f) => {
+    const k = maintainers.keys.find((x) => x.fingerprint === f)!;
+    return `no public key for [keys.${k.handle}.${k.label}] ${f.toUpperCase()}: its signatures cannot count`;
+  });
+  const handles = new Set(maintainers.keys.map((k) => k.handle));
+  if (wanted > handles.size) {
+    warnings.push(`threshold ${wanted} is more than the ${handles.size} maintainers with keys: no image can pass`);
+  }
+  return { config, threshold: wanted, maintainers, keyring, warnings };
+}
+
+/**
+ * The entries of digests/*.txt for the named images (in the order named, each once), or all
+ * of them: check, publish and push select their images this way.
+ */
+export function selectRecordedImages(all: readonly DigestEntry[], images: readonly string[] | 'all', command: string): DigestEntry[] {
+  if (images === 'all') return [...all];
+  if (images.length === 0) {
+    throw new StrataError('cli/usage', `${command}: name the images to ${command}, or pass --all`, { hint: `run 'strata ${command} --help'` });
+  }
+  const byName = new Map(all.map((e) => [e.image, e]));
+  const out: DigestEntry[] = [];
+  for (const name of images) {
+    const e = byName.get(name);
+    if (!e) {
+      throw new StrataError('trust/unknown-image', `no digest recorded for image '${name}'`, {
+        hint: 'image names are <stage>-<name> as listed in digests/<stage>.txt; build the image and record its digest first',
+      });
+    }
+    if (!out.includes(e)) out.push(e);
+  }
+  return out;
+}

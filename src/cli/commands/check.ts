@@ -3,8 +3,9 @@
  * Thin wrapper over checkTree (src/trust/check.ts).
  */
 import path from 'node:path';
-import { boolOpt, checkPathOption, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { StrataError, EXIT_CHECK_FAILED, EXIT_OK } from '../../errors.js';
 import { checkTree, type CheckReport } from '../../trust/check.js';
 import { parseLookasideBase } from '../../trust/lookaside.js';
@@ -18,8 +19,7 @@ export const spec: CommandSpec = {
     signatures: { type: 'string', valueName: 'DIR|URL', description: 'lookaside signatures: a directory, file:// or http(s):// URL' },
     all: { type: 'boolean', description: 'check every image listed in digests/*.txt' },
     threshold: { type: 'string', valueName: 'M', description: 'distinct maintainers needed (default: strata.toml threshold, else 2)' },
-    keyring: { type: 'string', valueName: 'FILE', description: 'one keyring file (armored or binary) instead of <tree>/keys/*.asc' },
-    maintainers: { type: 'string', valueName: 'FILE', description: 'a MAINTAINERS file instead of <tree>/MAINTAINERS' },
+    ...TRUST_FILE_OPTIONS,
     threads: { type: 'string', valueName: 'N', description: 'verify on N worker threads (default 1: in-process)' },
     legacy: { type: 'boolean', description: 'also accept the legacy StageX payload (marked legacy in the output)' },
     json: JSON_OPTION,
@@ -44,12 +44,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   }
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const threshold = intOpt(p, 'threshold', 'check');
-  const keyring = stringOpt(p, 'keyring');
   const threads = intOpt(p, 'threads', 'check');
-  for (const option of ['maintainers', 'keyring'] as const) {
-    const given = stringOpt(p, option);
-    if (given !== undefined) checkPathOption(`--${option}`, given, path.resolve(io.cwd, given), 'file', { mustExist: true });
-  }
+  const trustFiles = trustFileOptions(p, io);
   const report = await checkTree({
     tree,
     images: all ? 'all' : p.positionals,
@@ -57,8 +53,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     legacy: boolOpt(p, 'legacy'),
     ...(threshold !== undefined ? { threshold } : {}),
     ...(threads !== undefined ? { threads } : {}),
-    ...(keyring !== undefined ? { keyringFile: path.resolve(io.cwd, keyring) } : {}),
-    ...(stringOpt(p, 'maintainers') !== undefined ? { maintainersFile: path.resolve(io.cwd, stringOpt(p, 'maintainers')!) } : {}),
+    ...trustFiles,
   });
   for (const w of report.warnings) io.err(`warning: ${w}\n`);
   if (boolOpt(p, 'json')) io.json(reportJson(report));

@@ -4,8 +4,9 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { boolOpt, checkPathOption, JSON_OPTION, noPositionals, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, JSON_OPTION, noPositionals, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { buildPolicyFiles, writePolicyFiles } from '../../trust/policy.js';
@@ -26,8 +27,7 @@ export const spec: CommandSpec = {
     registry: { type: 'string', valueName: 'HOST', description: 'registry host of the images (default docker.io)' },
     'key-dir': { type: 'string', valueName: 'DIR', description: 'where keys/ will be installed (default: <out>/keys)' },
     'all-of': { type: 'boolean', description: 'require every maintainer (N-of-N) instead of any one (1-of-N)' },
-    keyring: { type: 'string', valueName: 'FILE', description: 'one keyring file instead of <tree>/keys/*.asc' },
-    maintainers: { type: 'string', valueName: 'FILE', description: 'a MAINTAINERS file instead of <tree>/MAINTAINERS' },
+    ...TRUST_FILE_OPTIONS,
     json: JSON_OPTION,
   },
   details: `
@@ -50,10 +50,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const out = path.resolve(io.cwd, outOpt);
   checkOutputPath('--out', outOpt, out, 'dir');
-  for (const option of ['maintainers', 'keyring'] as const) {
-    const given = stringOpt(p, option);
-    if (given !== undefined) checkPathOption(`--${option}`, given, path.resolve(io.cwd, given), 'file', { mustExist: true });
-  }
+  const trustFiles = trustFileOptions(p, io);
   const lookasideOpt = stringOpt(p, 'lookaside');
   const lookaside =
     lookasideOpt === undefined
@@ -66,10 +63,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     throw new StrataError('cli/usage', `policy: --registry '${registry}' is not a host[:port]`, { hint: 'e.g. --registry docker.io' });
   }
   const config = await readTrustConfig(tree);
-  const maintainersOpt = stringOpt(p, 'maintainers');
-  const maintainers = await readMaintainersFile(tree, maintainersOpt === undefined ? undefined : path.resolve(io.cwd, maintainersOpt));
-  const keyring = stringOpt(p, 'keyring');
-  const { keyring: keys, missing } = await loadKeys(tree, maintainers, keyring === undefined ? undefined : path.resolve(io.cwd, keyring));
+  const maintainers = await readMaintainersFile(tree, trustFiles.maintainersFile);
+  const { keyring: keys, missing } = await loadKeys(tree, maintainers, trustFiles.keyringFile);
   for (const f of missing) io.err(`warning: no public key for ${f.toUpperCase()}; it is left out of the policy\n`);
   const files = buildPolicyFiles({
     maintainers,

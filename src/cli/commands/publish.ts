@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { boolOpt, intOpt, JSON_OPTION, listOpt, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand } from '../args.js';
 import type { CliIO } from '../io.js';
+import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { formatPublishReport, publishImages, publishReportJson, type PublishOptions } from '../../publish/index.js';
@@ -23,7 +24,7 @@ export const spec: CommandSpec = {
     tag: { type: 'string', multiple: true, valueName: 'TAG', description: 'another tag to point at the image, besides <version> and latest' },
     signatures: { type: 'string', valueName: 'DIR|URL', description: 'lookaside signatures to check the quorum against' },
     threshold: { type: 'string', valueName: 'M', description: 'distinct maintainers needed (default: strata.toml threshold, else 2)' },
-    keyring: { type: 'string', valueName: 'FILE', description: 'one keyring file instead of <tree>/keys/*.asc' },
+    ...TRUST_FILE_OPTIONS,
     lookaside: { type: 'string', valueName: 'OUT', description: 'also write the signatures that counted to OUT in lookaside layout' },
     all: { type: 'boolean', description: 'every image listed in digests/*.txt' },
     insecure: { type: 'boolean', description: 'allow plain HTTP to a registry that is not on loopback' },
@@ -78,7 +79,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     });
   }
   const threshold = intOpt(p, 'threshold', 'publish');
-  const keyring = stringOpt(p, 'keyring');
+  const trustFiles = trustFileOptions(p, io);
   const lookaside = stringOpt(p, 'lookaside');
   if (lookaside !== undefined) checkOutputPath('--lookaside', lookaside, path.resolve(io.cwd, lookaside), 'dir');
   const report = await publishImages({
@@ -86,7 +87,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     quorum: {
       signatures: parseLookasideBase(signatures, io.cwd),
       ...(threshold !== undefined ? { threshold } : {}),
-      ...(keyring !== undefined ? { keyringFile: path.resolve(io.cwd, keyring) } : {}),
+      ...trustFiles,
     },
     ...(lookaside !== undefined ? { lookasideOut: path.resolve(io.cwd, lookaside) } : {}),
   });

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { boolOpt, intOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { formatPullResult, pullResultJson, pullVerified } from '../../publish/index.js';
@@ -20,13 +21,14 @@ export const spec: CommandSpec = {
     store: STORE_OPTION,
     signatures: { type: 'string', valueName: 'DIR|URL', description: 'lookaside signatures: a directory, file:// or http(s):// URL' },
     threshold: { type: 'string', valueName: 'M', description: 'distinct maintainers needed (default: strata.toml threshold, else 2)' },
-    keyring: { type: 'string', valueName: 'FILE', description: 'one keyring file instead of <tree>/keys/*.asc' },
+    ...TRUST_FILE_OPTIONS,
     legacy: { type: 'boolean', description: 'also accept the legacy StageX payload' },
     insecure: { type: 'boolean', description: 'allow plain HTTP to a registry that is not on loopback' },
     json: JSON_OPTION,
   },
   details: `
-Maintainers, keys and the threshold come from --tree. A tag is first resolved to a digest;
+Maintainers, keys and the threshold come from --tree (MAINTAINERS, keys/*.asc,
+strata.toml), or from --maintainers and --keyring, as for 'strata check'. A tag is first resolved to a digest;
 the signatures for that digest are read and the quorum checked before anything else is
 fetched. Then the manifest and every blob are fetched and verified into the store's temp
 area; only when all of them verified do they enter the store, and the image gets the ref
@@ -49,14 +51,14 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const store = stringOpt(p, 'store');
   if (store !== undefined) checkOutputPath('--store', store, path.resolve(io.cwd, store), 'dir');
   const threshold = intOpt(p, 'threshold', 'pull');
-  const keyring = stringOpt(p, 'keyring');
+  const trustFiles = trustFileOptions(p, io);
   const result = await pullVerified({
     reference: p.positionals[0]!,
     tree,
     store: store === undefined ? defaultStorePath(tree) : path.resolve(io.cwd, store),
     signatures: parseLookasideBase(signatures, io.cwd),
     ...(threshold !== undefined ? { threshold } : {}),
-    ...(keyring !== undefined ? { keyringFile: path.resolve(io.cwd, keyring) } : {}),
+    ...trustFiles,
     legacy: boolOpt(p, 'legacy'),
     env: io.env,
     clientOptions: { insecure: boolOpt(p, 'insecure') },

@@ -7,9 +7,10 @@ import { EXIT_CHECK_FAILED, EXIT_OK, StrataError } from '../../errors.js';
 import { defaultStorePath } from '../../store/paths.js';
 import { statusJson, statusTable, treeStatus } from '../../status/status.js';
 import { parseLookasideBase } from '../../trust/lookaside.js';
-import { boolOpt, checkPathOption, intOpt, JSON_OPTION, noPositionals, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, intOpt, JSON_OPTION, noPositionals, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import { cacheOption } from './audit.js';
 import type { CliIO } from '../io.js';
+import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 
 export const spec: CommandSpec = {
   name: 'status',
@@ -21,8 +22,8 @@ export const spec: CommandSpec = {
     cache: { type: 'string', valueName: 'DIR', description: 'the source cache (default: $STRATA_CACHE, else <tree>/.strata/sources)' },
     signatures: { type: 'string', valueName: 'DIR|URL', description: 'also check the quorum against these lookaside signatures' },
     threshold: { type: 'string', valueName: 'M', description: "signers needed (default: strata.toml's threshold)" },
-    keyring: { type: 'string', valueName: 'FILE', description: 'with --signatures: one keyring file instead of <tree>/keys/*.asc' },
-    maintainers: { type: 'string', valueName: 'FILE', description: 'with --signatures: a MAINTAINERS file instead of <tree>/MAINTAINERS' },
+    keyring: { ...TRUST_FILE_OPTIONS.keyring, description: `with --signatures: ${TRUST_FILE_OPTIONS.keyring.description}` },
+    maintainers: { ...TRUST_FILE_OPTIONS.maintainers, description: `with --signatures: ${TRUST_FILE_OPTIONS.maintainers.description}` },
     json: JSON_OPTION,
   },
   details: `
@@ -40,16 +41,12 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const store = path.resolve(io.cwd, storeOpt ?? defaultStorePath(tree));
   const signatures = stringOpt(p, 'signatures');
   const threshold = intOpt(p, 'threshold', 'status');
-  const trustFiles: { maintainersFile?: string; keyringFile?: string } = {};
-  for (const [option, key] of [['maintainers', 'maintainersFile'], ['keyring', 'keyringFile']] as const) {
-    const given = stringOpt(p, option);
-    if (given === undefined) continue;
-    if (signatures === undefined) {
+  for (const option of ['maintainers', 'keyring'] as const) {
+    if (stringOpt(p, option) !== undefined && signatures === undefined) {
       throw new StrataError('cli/usage', `status: --${option} only matters with --signatures`, { hint: "add --signatures DIR|URL, or run 'strata status --help'" });
     }
-    trustFiles[key] = path.resolve(io.cwd, given);
-    checkPathOption(`--${option}`, given, trustFiles[key], 'file', { mustExist: true });
   }
+  const trustFiles = trustFileOptions(p, io);
   if (threshold !== undefined && signatures === undefined) {
     throw new StrataError('cli/usage', 'status: --threshold only matters with --signatures', { hint: "add --signatures DIR|URL, or run 'strata status --help'" });
   }
