@@ -117,21 +117,27 @@ function parseOrThrow(bytes: Uint8Array, options: ParsePayloadOptions): Untruste
     }
     fail('trust/payload-bad-type', `critical.type is ${JSON.stringify(type)}, expected '${SIGNATURE_TYPE}'`);
   }
-  const { digest, reference, referenceText } = readImageAndIdentity(critical, false);
-  const optional = doc['optional'];
-  let creator: string | undefined;
-  let timestamp: number | undefined;
-  if (optional !== undefined) {
-    if (!isJsonObject(optional)) fail('trust/payload-malformed', 'optional is not a JSON object');
-    ({ creator, timestamp } = readOptional(optional));
+  return untrustedPayload(critical, doc['optional'], false);
+}
+
+/**
+ * The payload's fields, still untrusted: image and identity from `critical`, then creator and
+ * timestamp from `optional` (absent; in the legacy payload also null).
+ */
+function untrustedPayload(critical: JsonObject, optional: JsonValue | undefined, legacy: boolean): UntrustedPayload {
+  const { digest, reference, referenceText } = readImageAndIdentity(critical, legacy);
+  const absent = optional === undefined || (legacy && optional === null);
+  if (!absent && !isJsonObject(optional)) {
+    fail('trust/payload-malformed', legacy ? 'optional is neither null nor a JSON object' : 'optional is not a JSON object');
   }
+  const { creator, timestamp } = absent ? { creator: undefined, timestamp: undefined } : readOptional(optional as JsonObject);
   return {
     untrustedDockerReference: referenceText,
     untrustedReference: reference,
     untrustedDigest: digest,
     untrustedCreator: creator,
     untrustedTimestamp: timestamp,
-    legacy: false,
+    legacy,
   };
 }
 
@@ -148,22 +154,7 @@ function parseLegacy(doc: JsonValue[], options: ParsePayloadOptions): UntrustedP
   if (critical['type'] !== LEGACY_SIGNATURE_TYPE) {
     fail('trust/payload-bad-type', `legacy critical.type is ${JSON.stringify(critical['type'])}, expected '${LEGACY_SIGNATURE_TYPE}'`);
   }
-  const { digest, reference, referenceText } = readImageAndIdentity(critical, true);
-  const optional = entry['optional'];
-  let creator: string | undefined;
-  let timestamp: number | undefined;
-  if (optional !== undefined && optional !== null) {
-    if (!isJsonObject(optional)) fail('trust/payload-malformed', 'optional is neither null nor a JSON object');
-    ({ creator, timestamp } = readOptional(optional));
-  }
-  return {
-    untrustedDockerReference: referenceText,
-    untrustedReference: reference,
-    untrustedDigest: digest,
-    untrustedCreator: creator,
-    untrustedTimestamp: timestamp,
-    legacy: true,
-  };
+  return untrustedPayload(critical, entry['optional'], true);
 }
 
 function readImageAndIdentity(

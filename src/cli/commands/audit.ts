@@ -10,6 +10,9 @@ import { auditTable, verdictJson } from '../../audit/render.js';
 import { defaultCacheDir } from '../../source/cache.js';
 import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand } from '../args.js';
 import type { CliIO } from '../io.js';
+import { userPath } from '../user-path.js';
+
+export { userPath };
 
 export const CACHE_OPTION = { type: 'string', valueName: 'DIR', description: 'the source cache (default: $STRATA_CACHE, else <tree>/.strata/sources)' } as const;
 
@@ -38,10 +41,6 @@ export function cacheOption(p: ParsedCommand, io: CliIO, tree: string): string {
   const given = stringOpt(p, 'cache');
   if (given !== undefined) checkPathOption('--cache', given, path.resolve(io.cwd, given), 'dir');
   return userPath(io.cwd, defaultCacheDir(tree, given, io.env));
-}
-
-export function userPath(cwd: string, p: string): string {
-  return path.isAbsolute(p) ? p : path.relative(process.cwd(), path.resolve(cwd, p)) || '.';
 }
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {

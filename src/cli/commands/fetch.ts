@@ -7,6 +7,7 @@ import { StrataError } from '../../errors.js';
 import { boolOpt, checkPathOption, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
+import { userPath } from '../user-path.js';
 import { formatBytes, Progress } from '../progress.js';
 import { defaultCacheDir, shortHash, SourceCache, type RecheckReport } from '../../source/cache.js';
 import { describeFailure, fetchSources, type SourceResult } from '../../source/download.js';
@@ -139,10 +140,6 @@ function printImport(rep: ImportReport, json: boolean, io: CliIO): void {
     const fresh = rep.imported.filter((e) => !e.alreadyPresent).length;
     io.out(`imported ${rep.imported.length} source${rep.imported.length === 1 ? '' : 's'} (${fresh} new), rejected ${rep.rejected.length}\n`);
   }
-}
-
-function userPath(cwd: string, p: string): string {
-  return path.isAbsolute(p) ? p : path.relative(process.cwd(), path.resolve(cwd, p)) || '.';
 }
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
