@@ -16,6 +16,11 @@
       "target_name": "strata_zstd",
       "sources": ["src/zstd_addon.c", "src/zstd_encode.c"],
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2"]
+    },
+    {
+      "target_name": "strata_deflate",
+      "sources": ["src/deflate_addon.c", "src/deflate.c"],
+      "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=c11"]
     }
   ]
 }

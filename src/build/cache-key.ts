@@ -9,7 +9,7 @@ import { PINNED_GZIP } from '../tar/pinned-gzip.js';
 import type { ContextListingEntry } from './context.js';
 
 /** Bump when the builder's output for the same inputs changes (layer format, config fields…). */
-export const BUILD_FORMAT_VERSION = 4; // 2: blocked parallel gzip layers (ADR 0057); 3: owners/modes of created directories (ADR 0145); 4: Healthcheck and FROM --platform in the config, HEALTHCHECK history text, ADD archive xattrs (ADRs 0170-0172)
+export const BUILD_FORMAT_VERSION = 5; // 2: blocked parallel gzip layers (ADR 0057); 3: owners/modes of created directories (ADR 0145); 4: Healthcheck and FROM --platform in the config, HEALTHCHECK history text, ADD archive xattrs (ADRs 0170-0172); 5: strata-deflate layers, blocked-deflate-3 (ADR 0161)
 
 export interface CacheKeyInput {
   readonly image: string;

@@ -1,156 +1,112 @@
 /**
- * The blocked deflate format of strata's layers (ADR 0057), pure and synchronous: the
- * input is cut into fixed 128 KiB blocks; block i is compressed on its own by pako 2.1.0
- * (raw deflate, level 6, windowBits 15, memLevel 8, default strategy) with the last
- * 32 KiB of block i-1 as preset dictionary; every block but the last ends with a sync
- * flush (an empty stored block, so the next block starts on a byte boundary) and the last
- * with finish. The concatenation is one ordinary deflate stream. Because each block's
- * bytes depend only on that block and its predecessor, blocks can be compressed in any
- * order by any number of threads and the result is the same.
+ * The blocked deflate format of strata's layers (ADR 0057; encoder since ADR 0161), pure
+ * and synchronous: the input is cut into fixed 128 KiB blocks; block i is compressed on its
+ * own by strata-deflate (native/src/deflate.c, encoder version 1: raw deflate, window
+ * 32 KiB) with the last 32 KiB of block i-1 as history; every block but the last ends
+ * byte-aligned with an empty stored block (a sync flush) and the last with BFINAL. The
+ * concatenation is one ordinary deflate stream. Because each block's bytes depend only on
+ * that block and its predecessor, blocks can be compressed in any order by any number of
+ * threads and the result is the same.
  *
  * This module does the per-block work (used by the worker threads and by the in-thread
- * path) and the gzip framing; it does no I/O.
+ * path) and the gzip framing; it does no I/O beyond loading the native addon.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { StrataError } from '../errors.js';
 
 /** Fixed forever for this format version: changing either changes every layer digest. */
 export const DEFLATE_BLOCK_SIZE = 128 * 1024;
 export const DEFLATE_DICTIONARY_SIZE = 32 * 1024;
-export const DEFLATE_LEVEL = 6;
-export const DEFLATE_MEM_LEVEL = 8;
-export const PAKO_VERSION = '2.1.0';
+/** The encoder whose bytes the format is: native/src/deflate.c at this version. */
+export const ENCODER_NAME = 'strata-deflate';
+export const ENCODER_VERSION = 1;
 
 /** gzip member header: ID1 ID2, CM=8, FLG=0, MTIME=0, XFL=0, OS=3 (Unix) — as `gzip -n -6`. */
 export function gzipHeader(): Uint8Array {
   return new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
 }
 
-const Z_SYNC_FLUSH = 2;
-const Z_FINISH = 4;
-const Z_OK = 0;
-const Z_STREAM_END = 1;
-const Z_DEFLATED = 8;
-const Z_DEFAULT_STRATEGY = 0;
-
-interface PakoZStream {
-  input: Uint8Array | null;
-  next_in: number;
-  avail_in: number;
-  output: Uint8Array | null;
-  next_out: number;
-  avail_out: number;
-  msg: string;
-}
-interface PakoDeflateLowLevel {
-  deflateInit2(strm: PakoZStream, level: number, method: number, windowBits: number, memLevel: number, strategy: number): number;
-  deflateReset(strm: PakoZStream): number;
-  deflateSetDictionary(strm: PakoZStream, dictionary: Uint8Array): number;
-  deflate(strm: PakoZStream, flush: number): number;
+interface DeflateAddon {
+  compress(block: Uint8Array, dictionary: Uint8Array | null | undefined, last: boolean): Buffer;
+  crc32(crc: number, data: Uint8Array): number;
+  readonly encoderVersion: number;
 }
 
-const require = createRequire(import.meta.url);
+const releaseDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release');
 
-let checked = false;
-/** Refuse to produce layers with any other pako than the pinned one. */
-export function checkPakoVersion(): void {
-  if (checked) return;
-  const pkg = require('pako/package.json') as { version: string };
-  if (pkg.version !== PAKO_VERSION) {
-    throw new StrataError('tar/compressor-version', `pako ${pkg.version} is installed but layers are pinned to pako ${PAKO_VERSION}`, {
-      hint: 'reinstall dependencies from the lockfile (npm ci); another version would change every layer digest',
+let addon: DeflateAddon | undefined;
+
+/** The native encoder, checked to be the pinned version (loaded once per thread). */
+export function deflateAddon(): DeflateAddon {
+  if (addon) return addon;
+  const file = path.join(releaseDir, 'strata_deflate.node');
+  if (!existsSync(file)) {
+    throw new StrataError('tar/compressor-missing', `the native layer compressor is not built (looked in ${releaseDir})`, {
+      hint: "run 'npm run build:native' (needs python3, make and a C compiler)",
       kind: 'build',
     });
   }
-  checked = true;
+  const loaded = createRequire(import.meta.url)(file) as DeflateAddon;
+  if (loaded.encoderVersion !== ENCODER_VERSION) {
+    throw new StrataError('tar/compressor-version', `the native layer compressor is encoder version ${loaded.encoderVersion} but layers are pinned to version ${ENCODER_VERSION}`, {
+      hint: "rebuild it from this checkout with 'npm run build:native'; another version would change every layer digest",
+      kind: 'build',
+    });
+  }
+  addon = loaded;
+  return addon;
+}
+
+/** Refuse to produce layers without the pinned encoder (throws the loader's error). */
+export function checkEncoder(): void {
+  deflateAddon();
 }
 
 function compressFailed(detail: string): StrataError {
   return new StrataError('tar/compress-failed', `gzip compression failed: ${detail}`, {
-    hint: 'this is a bug in strata or a corrupted pako installation; reinstall dependencies with npm ci',
+    hint: "this is a bug in strata or a broken native build; rebuild it with 'npm run build:native'",
     kind: 'build',
   });
 }
 
-/**
- * A reusable raw-deflate state (one per thread): `deflateReset` gives the same output as
- * a fresh state, so the window and hash tables are allocated once, not once per block.
- */
+/** Compresses blocks of the format in the calling thread (the encoder state lives in the addon, one per thread). */
 export class BlockDeflater {
-  private readonly api: PakoDeflateLowLevel;
-  private readonly strm: PakoZStream;
-  private out = new Uint8Array(DEFLATE_BLOCK_SIZE + (DEFLATE_BLOCK_SIZE >> 3) + 1024);
+  private readonly native: DeflateAddon;
 
   constructor() {
-    checkPakoVersion();
-    this.api = require('pako/lib/zlib/deflate.js') as PakoDeflateLowLevel;
-    const ZStream = require('pako/lib/zlib/zstream.js') as new () => PakoZStream;
-    this.strm = new ZStream();
-    const rc = this.api.deflateInit2(this.strm, DEFLATE_LEVEL, Z_DEFLATED, -15, DEFLATE_MEM_LEVEL, Z_DEFAULT_STRATEGY);
-    if (rc !== Z_OK) throw compressFailed(`deflateInit2 returned ${rc}`);
+    this.native = deflateAddon();
   }
 
   /**
    * Compress one block. `dictionary` is the previous block's last 32 KiB (absent for the
-   * first block); `last` ends the stream (finish) instead of a sync flush.
+   * first block); `last` ends the stream (BFINAL) instead of a sync flush.
    */
   compress(block: Uint8Array, dictionary: Uint8Array | undefined, last: boolean): Uint8Array {
     if (block.length > DEFLATE_BLOCK_SIZE) throw compressFailed(`block of ${block.length} bytes exceeds ${DEFLATE_BLOCK_SIZE}`);
-    const { api, strm } = this;
-    let rc = api.deflateReset(strm);
-    if (rc !== Z_OK) throw compressFailed(`deflateReset returned ${rc}`);
-    if (dictionary) {
-      if (dictionary.length !== DEFLATE_DICTIONARY_SIZE) throw compressFailed(`dictionary of ${dictionary.length} bytes, expected ${DEFLATE_DICTIONARY_SIZE}`);
-      rc = api.deflateSetDictionary(strm, dictionary);
-      if (rc !== Z_OK) throw compressFailed(`deflateSetDictionary returned ${rc}`);
+    if (dictionary && dictionary.length !== DEFLATE_DICTIONARY_SIZE) throw compressFailed(`dictionary of ${dictionary.length} bytes, expected ${DEFLATE_DICTIONARY_SIZE}`);
+    try {
+      return this.native.compress(block, dictionary, last);
+    } catch (e) {
+      throw compressFailed(e instanceof Error ? e.message : String(e));
     }
-    strm.input = block;
-    strm.next_in = 0;
-    strm.avail_in = block.length;
-    strm.output = this.out;
-    strm.next_out = 0;
-    strm.avail_out = this.out.length;
-    const flush = last ? Z_FINISH : Z_SYNC_FLUSH;
-    for (;;) {
-      rc = api.deflate(strm, flush);
-      if (rc !== Z_OK && rc !== Z_STREAM_END) throw compressFailed(strm.msg || `deflate returned ${rc}`);
-      // Done: finish reached the stream end, or the sync flush left output space over.
-      if (last ? rc === Z_STREAM_END : strm.avail_out !== 0) break;
-      if (strm.avail_out !== 0) throw compressFailed('deflate stopped before the end of the stream');
-      this.grow();
-    }
-    const result = this.out.slice(0, strm.next_out);
-    strm.input = null;
-    return result;
-  }
-
-  /** Incompressible input can exceed the first estimate only by headers; grow and go on. */
-  private grow(): void {
-    const bigger = new Uint8Array(this.out.length * 2);
-    bigger.set(this.out);
-    this.out = bigger;
-    this.strm.output = bigger;
-    this.strm.avail_out = bigger.length - this.strm.next_out;
   }
 }
 
 let local: BlockDeflater | undefined;
-/** One deflater for the calling thread; safe to share because `compress` resets it. */
+/** One deflater for the calling thread. */
 export function localDeflater(): BlockDeflater {
   return (local ??= new BlockDeflater());
 }
 
-interface PakoCrc32 {
-  (crc: number, buf: Uint8Array, len: number, pos: number): number;
-}
-
 /** CRC-32 (ISO 3309, the gzip checksum). A defined function: any correct implementation gives the same value. */
 export const crc32Update: (crc: number, data: Uint8Array) => number = (() => {
-  const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
-  if (typeof native === 'function') return (crc: number, data: Uint8Array) => native(data, crc) >>> 0;
-  const js = require('pako/lib/zlib/crc32.js') as PakoCrc32;
-  return (crc: number, data: Uint8Array) => js(crc, data, data.length, 0) >>> 0;
+  const fromNode = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+  if (typeof fromNode === 'function') return (crc: number, data: Uint8Array) => fromNode(data, crc) >>> 0;
+  return (crc: number, data: Uint8Array) => deflateAddon().crc32(crc, data) >>> 0;
 })();
 
 /** gzip member trailer: CRC-32 then ISIZE (input length mod 2^32), both little-endian. */

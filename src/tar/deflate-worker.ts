@@ -15,7 +15,9 @@ port.on('message', (job: DeflateJob) => {
   let reply: DeflateReply;
   try {
     deflater ??= new BlockDeflater();
-    const out = deflater.compress(job.block, job.dictionary, job.last);
+    const compressed = deflater.compress(job.block, job.dictionary, job.last);
+    // Transfer only a buffer the output owns whole (never a slice of a shared pool).
+    const out = compressed.byteOffset === 0 && compressed.byteLength === compressed.buffer.byteLength ? compressed : new Uint8Array(compressed);
     reply = { id: job.id, out };
     port.postMessage(reply, [out.buffer as ArrayBuffer]);
   } catch (e) {

@@ -1,7 +1,8 @@
 /**
- * The pinned layer compressor (ADR 0052, format changed by ADR 0057): a gzip member whose
- * deflate stream is the blocked format of block-deflate.ts — fixed 128 KiB blocks, each
- * compressed by pako 2.1.0 at level 6 with the previous block's last 32 KiB as dictionary.
+ * The pinned layer compressor (ADR 0052; format blocked-deflate-3, ADRs 0057 and 0161): a
+ * gzip member whose deflate stream is the blocked format of block-deflate.ts — fixed
+ * 128 KiB blocks, each compressed by strata's own encoder (native/src/deflate.c, encoder
+ * version 1) with the previous block's last 32 KiB as history.
  * Header `1f 8b 08 00 00000000 00 03` (mtime 0, no name, XFL 0, OS 3), trailer CRC-32 and
  * ISIZE over the whole input. The bytes depend only on the input: not on the caller's
  * chunking, not on the thread count, not on Node's or the host's zlib (used only for the
@@ -12,28 +13,25 @@
  * - `ParallelGzip`: blocks compressed in a worker pool with a bounded window in flight.
  */
 import {
-  checkPakoVersion,
+  checkEncoder,
   crc32Update,
   DEFLATE_BLOCK_SIZE,
   DEFLATE_DICTIONARY_SIZE,
-  DEFLATE_LEVEL,
-  DEFLATE_MEM_LEVEL,
   dictionaryAfter,
+  ENCODER_NAME,
+  ENCODER_VERSION,
   gzipHeader,
   gzipTrailer,
   localDeflater,
-  PAKO_VERSION,
 } from './block-deflate.js';
 import { type DeflatePool, sharedDeflatePool } from './deflate-pool.js';
 
 /** Everything that decides the compressed bytes (part of the build cache key). */
 export const PINNED_GZIP = Object.freeze({
-  library: 'pako',
-  version: PAKO_VERSION,
-  format: 'blocked-deflate-2',
-  level: DEFLATE_LEVEL,
+  library: ENCODER_NAME,
+  version: ENCODER_VERSION,
+  format: 'blocked-deflate-3',
   windowBits: 15,
-  memLevel: DEFLATE_MEM_LEVEL,
   blockSize: DEFLATE_BLOCK_SIZE,
   dictionarySize: DEFLATE_DICTIONARY_SIZE,
 });
@@ -147,7 +145,7 @@ export class ParallelGzip {
   private failed: unknown;
 
   constructor(opts: ParallelGzipOptions = {}) {
-    checkPakoVersion();
+    checkEncoder();
     this.poolOption = opts.pool;
     this.windowOption = opts.window;
     this.inlineBlocks = opts.inlineBlocks ?? 8;
