@@ -55,6 +55,17 @@ function code(c: string, msg?: RegExp) {
 }
 
 const isBlob = (url: string) => url.includes('/blobs/sha256:');
+
+/** A blob GET whose connection is cut after the first 100 bytes of the body. */
+const cutBlobAfter100Bytes: ProxyRule = async (req, res, upstream) => {
+  if (req.method !== 'GET' || !isBlob(req.url)) return false;
+  const up = await upstream();
+  res.writeHead(up.status, up.headers);
+  res.write(up.body.subarray(0, 100));
+  setImmediate(() => res.socket?.destroy());
+  return true;
+};
+
 const isManifest = (url: string) => url.includes('/manifests/');
 
 test('wrong blob bytes (same length): registry/digest-mismatch, sink aborted, nothing committed', async () => {
@@ -116,14 +127,7 @@ test('a manifest whose bytes do not match the digest asked for: registry/digest-
 test('a truncated body (connection cut mid-blob): registry/truncated-body', async () => {
   const sink = memorySink();
   await withRule(
-    async (req, res, upstream) => {
-      if (req.method !== 'GET' || !isBlob(req.url)) return false;
-      const up = await upstream();
-      res.writeHead(up.status, up.headers);
-      res.write(up.body.subarray(0, 100));
-      setImmediate(() => res.socket?.destroy());
-      return true;
-    },
+    cutBlobAfter100Bytes,
     (client) => assert.rejects(client.fetchBlob(REPO, layer(), sink), code('registry/truncated-body')),
   );
   assert.equal(sink.result(), undefined);
@@ -307,14 +311,7 @@ test('a sink that hashes: good bytes commit after one finish(); wrong bytes are 
 test('a sink that hashes: truncated and endless bodies fail before finish() is asked', async () => {
   const cut = hashingSink();
   await withRule(
-    async (req, res, upstream) => {
-      if (req.method !== 'GET' || !isBlob(req.url)) return false;
-      const up = await upstream();
-      res.writeHead(up.status, up.headers);
-      res.write(up.body.subarray(0, 100));
-      setImmediate(() => res.socket?.destroy());
-      return true;
-    },
+    cutBlobAfter100Bytes,
     (client) => assert.rejects(client.fetchBlob(REPO, layer(), cut), code('registry/truncated-body')),
   );
   assert.equal(cut.finishedCount(), 0);
