@@ -20,6 +20,7 @@ import { extractTar } from '../tar/extract.js';
 import { writeLayer } from '../tar/layer.js';
 import { clampMtime } from '../tar/prepare.js';
 import { fileSource } from '../tar/writer.js';
+import { ArchiveXattrs } from './archive-xattrs.js';
 import { buildError } from './errors.js';
 import path from 'node:path';
 
@@ -137,9 +138,13 @@ async function extractLayerInto(dir: string, store: OciStore, layer: Descriptor)
     } else {
       throw buildError('build/unsupported-layer', `layer ${layer.digest} has media type ${layer.mediaType}`, 'strata reads tar and tar+gzip layers');
     }
+    // the layer's kept attributes (user.*, security.capability) are restored, so later
+    // steps see them as they would in Docker (ADR 0172)
+    const xattrs = new ArchiveXattrs(`layer ${layer.digest}`, { file: store.blobPath(layer.digest) });
     await extractTar(bytes, dir, {
       label: `layer ${layer.digest}`,
       owners: 'keep',
+      onEntry: xattrs.onEntry,
       whiteouts: async (rel, kind) => {
         if (kind === 'whiteout') makeWhiteout(path.join(dir, rel));
         else markOpaque(rel === '' ? dir : path.join(dir, rel));

@@ -19,7 +19,7 @@ export async function imageView(storeRoot: string, image: string): Promise<Layer
 }
 
 /** Names and header fields of every entry of layer `index` (negative: from the end). */
-export async function layerEntries(storeRoot: string, image: string, index: number): Promise<{ name: string; kind: string; mode: number; uid: number; linkname: string }[]> {
+export async function layerEntries(storeRoot: string, image: string, index: number): Promise<{ name: string; kind: string; mode: number; uid: number; linkname: string; xattrs: Readonly<Record<string, Uint8Array>> }[]> {
   const store = await OciStore.open(storeRoot);
   const desc = await store.resolveRef(image);
   const m = await store.readManifest(desc!.digest);
@@ -29,7 +29,7 @@ export async function layerEntries(storeRoot: string, image: string, index: numb
   const out = [];
   for await (const { header, body } of readTar(gunzip as AsyncIterable<Uint8Array>)) {
     for await (const _ of body) void _;
-    out.push({ name: header.name, kind: header.kind, mode: header.mode, uid: header.uid, linkname: header.linkname });
+    out.push({ name: header.name, kind: header.kind, mode: header.mode, uid: header.uid, linkname: header.linkname, xattrs: header.xattrs });
   }
   return out;
 }
