@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatReference, parseNormalizedReference } from './docker-reference.js';
+import { expectedRepositoryPath, formatReference, parseNormalizedReference } from './docker-reference.js';
 import { parseReference, parseRepositoryPrefix } from '../registry/reference.js';
 import { isStrataError } from '../errors.js';
 
@@ -129,8 +129,11 @@ for (const row of DIFFERENCES) {
 test('reference grammar: where both parsers agreed, they still agree', () => {
   const same: Array<[string, string]> = [
     ['stagex/core-zlib:1.3.1', 'docker.io/stagex/core-zlib:1.3.1'],
+    ['docker.io/stagex/core-zlib:1.3.1', 'docker.io/stagex/core-zlib:1.3.1'],
     ['index.docker.io/stagex/x', 'docker.io/stagex/x'],
     ['busybox', 'docker.io/library/busybox'],
+    ['docker.io/busybox:1', 'docker.io/library/busybox:1'],
+    ['localhost/foo', 'localhost/foo'],
     ['localhost:5000/a/b:t', 'localhost:5000/a/b:t'],
     [`127.0.0.1:5000/stagex/core-gcc@sha256:${H64}`, `127.0.0.1:5000/stagex/core-gcc@sha256:${H64}`],
     ['ghcr.io/org/sub/img', 'ghcr.io/org/sub/img'],
@@ -141,10 +144,16 @@ test('reference grammar: where both parsers agreed, they still agree', () => {
     const r = parseReference(input);
     assert.equal(`${r.registry}/${r.repository}${r.tag !== undefined ? `:${r.tag}` : ''}${r.digest !== undefined ? `@${r.digest}` : ''}`, want, input);
   }
-  for (const bad of ['', 'a//b', 'a/b:', 'a/b:-x', '-a/b', 'a/b c', 'a/../b', 'stagex/Core', 'a/b@', 'reg.example/a_/b', '[::1/a']) {
+  for (const bad of ['', 'a//b', 'a/b:', 'a/b:-x', '-a/b', 'a/b c', 'a/../b', 'stagex/Core', 'Stagex/Core', 'a/b@', 'a/b@sha256:12', 'reg.example/a_/b', '[::1/a']) {
     assert.equal(identityOf(bad), 'invalid', bad);
     assert.throws(() => parseReference(bad), { code: 'registry/bad-reference' } as object, bad);
   }
+});
+
+test('reference grammar: the repository path strata expects for an image', () => {
+  assert.equal(expectedRepositoryPath('stagex', 'core-zlib'), 'stagex/core-zlib');
+  assert.equal(expectedRepositoryPath('docker.io/stagex', 'core-zlib'), 'stagex/core-zlib');
+  assert.throws(() => expectedRepositoryPath('stagex', 'Core-zlib'), /lower-case/);
 });
 
 test('reference grammar: publish --to takes the host rule and the path rule of the same grammar', () => {

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JsonSyntaxError, parseStrictJson } from './strict-json.js';
-import { parseNormalizedReference, formatReference, expectedRepositoryPath } from './docker-reference.js';
 import { createPayload, parsePayload } from './payload.js';
 import { parseMaintainers } from './maintainers.js';
 import { parseDigestsFile } from './digests-file.js';
@@ -44,25 +43,6 @@ test('strict JSON: __proto__ is plain data', () => {
   const v = parseStrictJson('{"__proto__":{"x":1}}') as Record<string, unknown>;
   assert.equal(Object.getPrototypeOf(v), null);
   assert.deepEqual(Object.keys(v), ['__proto__']);
-});
-
-test('docker references normalise like containers/image', () => {
-  const cases: Array<[string, string]> = [
-    ['stagex/core-zlib:1.3.1', 'docker.io/stagex/core-zlib:1.3.1'],
-    ['docker.io/stagex/core-zlib:1.3.1', 'docker.io/stagex/core-zlib:1.3.1'],
-    ['index.docker.io/stagex/core-zlib', 'docker.io/stagex/core-zlib'],
-    ['busybox', 'docker.io/library/busybox'],
-    ['docker.io/busybox:1', 'docker.io/library/busybox:1'],
-    ['localhost/foo', 'localhost/foo'],
-    ['localhost:5000/a/b:t', 'localhost:5000/a/b:t'],
-    ['quay.io/x/y@sha256:' + HEX, 'quay.io/x/y@sha256:' + HEX],
-    ['Registry/foo', 'Registry/foo'],
-  ];
-  for (const [input, want] of cases) assert.equal(formatReference(parseNormalizedReference(input)), want, input);
-  for (const bad of ['Stagex/Core', 'stagex/Core', HEX, 'a//b', 'a/b:', 'a/b:-x', '-a/b', 'a/b@sha256:12', '', 'a/b c', 'a/../b']) {
-    assert.throws(() => parseNormalizedReference(bad), Error, bad);
-  }
-  assert.equal(expectedRepositoryPath('stagex', 'core-zlib'), 'stagex/core-zlib');
 });
 
 function payloadCode(text: string, legacy = false): string {
