@@ -65,8 +65,6 @@ export interface ExtractResult {
   readonly bytes: number;
   /** The archive's last entry for the root directory itself, if it had one. */
   readonly rootHeader?: TarHeader;
-  /** Every directory entry of the archive below the root (relative path, mtime set), in archive order. */
-  readonly dirs: readonly { readonly rel: string; readonly mtime: number }[];
 }
 
 function refuse(code: string, label: string, name: string, message: string, hint: string): never {
@@ -109,7 +107,6 @@ export async function extractTar(src: ByteSource, root: string, opts: ExtractOpt
   const realDirs = new Set<string>(['']);
   const extracted = new Set<string>();
   const dirMeta: { rel: string; h: TarHeader }[] = [];
-  const dirs: { rel: string; mtime: number }[] = [];
   const keepOwners = opts.owners === 'keep';
   const onEntry = opts.onEntry;
   let rootHeader: TarHeader | undefined;
@@ -235,7 +232,6 @@ export async function extractTar(src: ByteSource, root: string, opts: ExtractOpt
           realDirs.add(rel);
         }
         dirMeta.push({ rel, h });
-        dirs.push({ rel, mtime: h.mtime });
         break;
       }
       case 'file': {
@@ -315,5 +311,5 @@ export async function extractTar(src: ByteSource, root: string, opts: ExtractOpt
     chmodSync(p, h.mode);
     utimesSync(p, h.mtime, h.mtime);
   }
-  return { entries, files, bytes, ...(rootHeader ? { rootHeader } : {}), dirs };
+  return { entries, files, bytes, ...(rootHeader ? { rootHeader } : {}) };
 }
