@@ -63,6 +63,8 @@ export interface BuildOptions {
   readonly readdirOrder?: ReaddirOrder | (string & Record<never, never>);
   /** Ignore cache records (verify uses a fresh store anyway). */
   readonly noCache?: boolean;
+  /** Layer compression (default gzip; zstd is ADR 0166's pinned encoder). Part of the cache key. */
+  readonly layerCompression?: 'gzip' | 'zstd';
   readonly onEvent?: (e: BuildEvent) => void;
 }
 
@@ -252,6 +254,7 @@ async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store:
       sourceDateEpoch: epoch,
       namespace: tree.config.namespace,
       network,
+      layerCompression: o.layerCompression ?? 'gzip',
     });
     const recordFile = path.join(state.cache, `${key}.json`);
     const digestsOf = async (d: Digest): Promise<void> => {
@@ -281,6 +284,7 @@ async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store:
       sourceCache: cache,
       runTimeoutMs: o.runTimeoutSeconds === undefined ? undefined : o.runTimeoutSeconds * 1000,
       allowNetwork: network,
+      layerCompression: o.layerCompression ?? 'gzip',
       logFile: log,
       onStep: (text) => o.onEvent?.({ type: 'step', image: img.name, text }),
       ...(o.keepFailed ? {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../oci/canonical-json.js';
 import { PINNED_GZIP } from '../tar/pinned-gzip.js';
+import { PINNED_ZSTD } from '../tar/zstd-frame.js';
 import type { ContextListingEntry } from './context.js';
 
 /** Bump when the builder's output for the same inputs changes (layer format, config fields…). */
@@ -30,16 +31,20 @@ export interface CacheKeyInput {
   readonly namespace: string;
   /** --allow-network changes what a RUN may see. */
   readonly network: boolean;
+  /** --layer-compression (default gzip): selects the pinned compressor in the key. */
+  readonly layerCompression?: 'gzip' | 'zstd';
 }
 
 export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export function cacheKey(input: CacheKeyInput): string {
+export function cacheKey(full: CacheKeyInput): string {
+  // gzip keys stay as they were; zstd names its own pinned encoder instead
+  const { layerCompression, ...input } = full;
   return sha256Hex(canonicalJson({
     format: BUILD_FORMAT_VERSION,
-    compressor: { ...PINNED_GZIP },
+    compressor: layerCompression === 'zstd' ? { ...PINNED_ZSTD } : { ...PINNED_GZIP },
     ...input,
     target: input.target ?? null,
     seed: input.seed ?? null,

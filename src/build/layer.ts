@@ -9,7 +9,7 @@ import { rename } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Digest } from '../digest/digest.js';
-import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR, type Descriptor } from '../oci/types.js';
+import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_LAYER_ZSTD, type Descriptor } from '../oci/types.js';
 import { ensureLayerDir } from '../sandbox/layer-cache.js';
 import { makeWhiteout, markOpaque, readXattrs } from '../sandbox/native.js';
 import type { FsEntry } from '../sandbox/types.js';
@@ -17,7 +17,8 @@ import { readUpper } from '../sandbox/upper.js';
 import type { OciStore } from '../store/store.js';
 import type { TarEntry } from '../tar/entry.js';
 import { extractTar } from '../tar/extract.js';
-import { writeLayer } from '../tar/layer.js';
+import { writeLayer, type LayerCompression } from '../tar/layer.js';
+import { zstdDecompress } from '../tar/zstd-decode.js';
 import { clampMtime } from '../tar/prepare.js';
 import { fileSource } from '../tar/writer.js';
 import { ArchiveXattrs } from './archive-xattrs.js';
@@ -57,16 +58,16 @@ export function toTarEntry(e: FsEntry): TarEntry {
 }
 
 /**
- * Store the changes in `upper` as one gzip layer. Returns undefined when the step changed
- * nothing (no layer, as BuildKit does).
+ * Store the changes in `upper` as one gzip (or, with --layer-compression zstd, zstd)
+ * layer. Returns undefined when the step changed nothing (no layer, as BuildKit does).
  */
-export async function captureLayer(upper: string, store: OciStore, epoch: number): Promise<CapturedLayer | undefined> {
+export async function captureLayer(upper: string, store: OciStore, epoch: number, compression: LayerCompression = 'gzip'): Promise<CapturedLayer | undefined> {
   const entries = readUpper(upper);
   if (entries.length === 0) return undefined;
   const w = await store.openBlobWriter();
   let result;
   try {
-    result = await writeLayer(entries.map(toTarEntry), w, { sourceDateEpoch: epoch });
+    result = await writeLayer(entries.map(toTarEntry), w, { sourceDateEpoch: epoch, compression });
   } catch (e) {
     await w.abort();
     throw e;
@@ -133,10 +134,12 @@ async function extractLayerInto(dir: string, store: OciStore, layer: Descriptor)
       const src = Readable.from(store.streamBlob(layer.digest));
       src.on('error', (e) => gunzip.destroy(e));
       bytes = src.pipe(gunzip) as AsyncIterable<Uint8Array>;
+    } else if (layer.mediaType === MEDIA_TYPE_LAYER_ZSTD) {
+      bytes = zstdDecompress(store.streamBlob(layer.digest), `layer ${layer.digest}`);
     } else if (layer.mediaType === MEDIA_TYPE_LAYER_TAR) {
       bytes = store.streamBlob(layer.digest);
     } else {
-      throw buildError('build/unsupported-layer', `layer ${layer.digest} has media type ${layer.mediaType}`, 'strata reads tar and tar+gzip layers');
+      throw buildError('build/unsupported-layer', `layer ${layer.digest} has media type ${layer.mediaType}`, 'strata reads tar, tar+gzip and tar+zstd layers');
     }
     // the layer's kept attributes (user.*, security.capability) are restored, so later
     // steps see them as they would in Docker (ADR 0172)

@@ -73,6 +73,8 @@ export interface StageRunInput {
   readonly sourceCache: SourceCache;
   readonly runTimeoutMs: number | undefined;
   readonly allowNetwork: boolean;
+  /** Compression of the layers this stage stores (default gzip). */
+  readonly layerCompression?: 'gzip' | 'zstd';
   readonly logFile: string;
   /** Called with a short description of each instruction as it starts. */
   readonly onStep?: (text: string) => void;
@@ -241,7 +243,7 @@ export class StageExecutor {
         await fill(upper, work, w);
         w.finish();
         const t1 = performance.now();
-        const layer = await captureLayer(upper, this.input.store, this.input.epoch);
+        const layer = await captureLayer(upper, this.input.store, this.input.epoch, this.input.layerCompression ?? 'gzip');
         const t2 = performance.now();
         if (layer) {
           layers.push(layer.descriptor);

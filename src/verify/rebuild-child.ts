@@ -20,6 +20,8 @@ export interface RebuildRequest {
   readonly sourceCache: string;
   readonly readdirReverse: boolean;
   readonly allowNetwork: boolean;
+  /** Absent: gzip. */
+  readonly layerCompression?: 'gzip' | 'zstd';
   readonly resultFile: string;
 }
 
@@ -54,6 +56,7 @@ async function main(requestFile: string): Promise<void> {
       jobs: req.jobs,
       noCache: true,
       allowNetwork: req.allowNetwork,
+      ...(req.layerCompression === 'zstd' ? { layerCompression: 'zstd' as const } : {}),
       sourceCache: req.sourceCache,
       env: process.env,
       // Honoured once the build core offers the hook (requested in /tmp/requests/build.md).

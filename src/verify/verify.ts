@@ -35,6 +35,8 @@ export interface VerifyOptions {
   /** The job count of the reference build (default 2, as `strata build`). */
   readonly jobs?: number;
   readonly allowNetwork?: boolean;
+  /** Layer compression of the reference build (default gzip): the rebuild uses the same. */
+  readonly layerCompression?: 'gzip' | 'zstd';
   /** Environment (STRATA_CACHE, STRATA_MIRRORS, TZ, LANG, LC_ALL); default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Progress lines (from the rebuild). */
@@ -309,6 +311,7 @@ export async function verifyTree(o: VerifyOptions): Promise<VerifyReport> {
       sourceCache: path.resolve(defaultCacheDir(tree, undefined, env)),
       readdirReverse: plan.setup.readdirReverse,
       allowNetwork: o.allowNetwork ?? false,
+      ...(o.layerCompression === 'zstd' ? { layerCompression: 'zstd' as const } : {}),
       resultFile: path.join(base, 'result.json'),
     };
     const result = await runRebuild(plan, req, path.join(base, 'request.json'), o.onProgress);

@@ -6,6 +6,7 @@ import { boolOpt, intOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TR
 import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
 import { Progress } from '../progress.js';
+import { LAYER_COMPRESSION_OPTION, layerCompressionOpt } from '../layer-compression.js';
 
 export const spec: CommandSpec = {
   name: 'build',
@@ -21,6 +22,7 @@ export const spec: CommandSpec = {
     'allow-network': { type: 'boolean', description: 'give RUN steps network unless they say --network=none (the image is then not hermetic)' },
     cache: { type: 'string', valueName: 'DIR', description: 'the source cache (default: $STRATA_CACHE, else <tree>/.strata/sources)' },
     'no-cache': { type: 'boolean', description: 'rebuild even when the inputs are unchanged' },
+    'layer-compression': LAYER_COMPRESSION_OPTION,
     json: JSON_OPTION,
   },
   details: `
@@ -29,6 +31,8 @@ Missing sources are fetched first. Images are built in plan order; an image whos
 platform) are unchanged is taken from the cache. Each image's line of digests/<stage>.txt
 is updated. Build logs are kept in STORE/strata/logs/IMAGE.log; a failed image's line
 names its log and, with --keep-failed, the 'strata run --root' command that enters it.
+With --layer-compression zstd the layers are zstd (strata's pinned encoder): the digests
+written are then zstd digests, so verify and export need the same flag.
 Exit 1 when a build fails, 2 on bad input.`,
 };
 
@@ -51,6 +55,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   let report: BuildReport;
   try {
     const timeout = intOpt(p, 'run-timeout', 'build');
+    const layerCompression = layerCompressionOpt(p, 'build');
     report = await buildTree({
       tree,
       images: p.positionals,
@@ -63,6 +68,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       ...(store !== undefined ? { store: path.resolve(io.cwd, store) } : {}),
       ...(cache !== undefined ? { sourceCache: path.resolve(io.cwd, cache) } : {}),
       ...(timeout !== undefined ? { runTimeoutSeconds: timeout } : {}),
+      ...(layerCompression !== undefined ? { layerCompression } : {}),
       onEvent: (e) => {
         if (e.type === 'start') progress.start(e.image, e.image);
         else if (e.type === 'step') progress.start(e.image, `${e.image}: ${e.text.slice(0, 60)}`);

@@ -7,6 +7,8 @@ import { defaultStorePath } from '../../store/paths.js';
 import { OciStore } from '../../store/store.js';
 import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { LAYER_COMPRESSION_OPTION, layerCompressionOpt } from '../layer-compression.js';
+import { recompressLayout } from '../../store/recompress.js';
 import { checkOutputPath } from '../out-path.js';
 
 export const spec: CommandSpec = {
@@ -17,6 +19,7 @@ export const spec: CommandSpec = {
     tree: TREE_OPTION,
     store: STORE_OPTION,
     oci: { type: 'string', valueName: 'DIR', description: 'the new OCI layout (a new or empty directory)' },
+    'layer-compression': { ...LAYER_COMPRESSION_OPTION, description: 'write the layers in this pinned compression (gzip or zstd; default: as stored) — the same image build --layer-compression gives' },
     json: JSON_OPTION,
   },
 };
@@ -28,6 +31,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   if (p.positionals.length !== 1 || oci === undefined) {
     throw new StrataError('cli/usage', 'export: give exactly one IMAGE and --oci DIR', { hint: "e.g. 'strata export core-zlib --oci ./out'" });
   }
+  const layerCompression = layerCompressionOpt(p, 'export');
   const storeOpt = stringOpt(p, 'store');
   const treeOpt = stringOpt(p, 'tree');
   const storeDir = storeOpt !== undefined ? path.resolve(io.cwd, storeOpt) : defaultStorePath(path.resolve(io.cwd, treeOpt ?? '.'));
@@ -42,7 +46,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   checkDirContents('--oci', oci, dir, 'empty');
   const store = await OciStore.open(storeDir);
   const image = p.positionals[0]!;
-  const desc = await exportImage(store, image, dir);
+  const stored = await exportImage(store, image, dir);
+  const desc = layerCompression !== undefined ? await recompressLayout(dir, layerCompression) : stored;
   if (boolOpt(p, 'json')) io.json({ image, digest: desc.digest, oci: dir });
   else io.out(`exported ${image} ${desc.digest} to ${dir}\n`);
   return 0;

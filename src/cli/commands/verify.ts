@@ -5,6 +5,7 @@ import { verifyTree, type VerifyReport } from '../../verify/verify.js';
 import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, checkPathOption, intOpt, parseCommand, stringOpt, type CommandSpec } from '../args.js';
 import { StrataError } from '../../errors.js';
 import type { CliIO } from '../io.js';
+import { LAYER_COMPRESSION_OPTION, layerCompressionOpt } from '../layer-compression.js';
 
 export const spec: CommandSpec = {
   name: 'verify',
@@ -17,6 +18,7 @@ export const spec: CommandSpec = {
     vary: { type: 'boolean', description: 'rebuild under a different build directory, TZ, umask, locale, job count, CPU affinity, clock and context order' },
     jobs: { type: 'string', valueName: 'N', description: 'job count of the reference build (default 2); --vary rebuilds with another' },
     'allow-network': { type: 'boolean', description: 'let RUN steps use the network, as the reference build did' },
+    'layer-compression': { ...LAYER_COMPRESSION_OPTION, description: 'layer compression the reference build used: gzip (default) or zstd' },
     json: JSON_OPTION,
   },
   details: [
@@ -64,6 +66,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const store = stringOpt(p, 'store');
   if (store !== undefined) checkPathOption('--store', store, path.resolve(io.cwd, store), 'dir', { mustExist: true, hint: '--store names the store holding the recorded images' });
   const jobs = intOpt(p, 'jobs', 'verify');
+  const layerCompression = layerCompressionOpt(p, 'verify');
   const report = await verifyTree({
     tree,
     ...(store !== undefined ? { store: path.resolve(io.cwd, store) } : {}),
@@ -72,6 +75,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     vary: boolOpt(p, 'vary'),
     ...(jobs !== undefined ? { jobs } : {}),
     allowNetwork: boolOpt(p, 'allow-network'),
+    ...(layerCompression !== undefined ? { layerCompression } : {}),
     env: io.env,
     onProgress: (l) => io.err(`${l}\n`),
   });

@@ -1,0 +1,119 @@
+/**
+ * `strata export --layer-compression gzip|zstd` (ADR 0169): rewrite the layers of an
+ * exported one-image OCI layout in the other pinned compression. The tar bytes do not
+ * change (each is checked against the config's diff_id), the config does not change,
+ * the manifest gets the new layer descriptors — so the result is byte for byte the image
+ * `strata build --layer-compression <same>` makes from the same tree.
+ */
+import { createReadStream } from 'node:fs';
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { DigestCounter, sha256Digest, type Digest } from '../digest/digest.js';
+import { StrataError } from '../errors.js';
+import { canonicalJsonBytes } from '../oci/canonical-json.js';
+import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_LAYER_ZSTD, type Descriptor, type ImageIndex } from '../oci/types.js';
+import { parseImageConfig, parseIndex, parseManifest } from '../oci/validate.js';
+import { ParallelGzip } from '../tar/pinned-gzip.js';
+import { zstdDecompress } from '../tar/zstd-decode.js';
+import { ParallelZstd } from '../tar/zstd-frame.js';
+import { BLOBS_DIR, INDEX_FILE } from './paths.js';
+
+export type PinnedLayerCompression = 'gzip' | 'zstd';
+
+const MEDIA: Record<PinnedLayerCompression, string> = { gzip: MEDIA_TYPE_LAYER_GZIP, zstd: MEDIA_TYPE_LAYER_ZSTD };
+
+function blobFile(dir: string, d: string): string {
+  return path.join(dir, BLOBS_DIR, d.replace(/^sha256:/, ''));
+}
+
+function uncompressed(file: string, mediaType: string, label: string): AsyncIterable<Uint8Array> {
+  const src = createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array> & Readable;
+  if (mediaType === MEDIA_TYPE_LAYER_TAR) return src;
+  if (mediaType === MEDIA_TYPE_LAYER_ZSTD) return zstdDecompress(src, label);
+  if (mediaType === MEDIA_TYPE_LAYER_GZIP) {
+    const gunzip = createGunzip({ chunkSize: 1 << 20 });
+    src.on('error', (e: Error) => gunzip.destroy(e));
+    return src.pipe(gunzip) as AsyncIterable<Uint8Array>;
+  }
+  throw new StrataError('store/unsupported-layer', `${label} has media type ${mediaType}`, {
+    hint: 'only tar, tar+gzip and tar+zstd layers can be recompressed',
+    kind: 'input',
+  });
+}
+
+/** Recompress one layer blob of `dir` into a new blob; checks the tar against `diffId`. */
+async function recompressLayer(dir: string, layer: Descriptor, diffId: string, to: PinnedLayerCompression): Promise<Descriptor> {
+  const label = `layer ${layer.digest}`;
+  const enc = to === 'zstd' ? new ParallelZstd() : new ParallelGzip();
+  const tarHash = new DigestCounter();
+  const blobHash = new DigestCounter();
+  const tmp = path.join(dir, BLOBS_DIR, `.recompress-${process.pid}.partial`);
+  const fh = await open(tmp, 'w', 0o644);
+  try {
+    const emit = async (chunks: readonly Uint8Array[]): Promise<void> => {
+      for (const c of chunks) {
+        blobHash.update(c);
+        await fh.write(c);
+      }
+    };
+    for await (const c of uncompressed(blobFile(dir, layer.digest), layer.mediaType, label)) {
+      tarHash.update(c);
+      await emit(await enc.push(c));
+    }
+    await emit(await enc.finish());
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  if (tarHash.digest() !== diffId) {
+    await rm(tmp, { force: true });
+    throw new StrataError('store/diff-id-mismatch', `${label} uncompresses to ${tarHash.digest()}, but the config says ${diffId}`, {
+      hint: "the image is damaged; run 'strata fsck' and rebuild it",
+      kind: 'check',
+    });
+  }
+  const digest = blobHash.digest();
+  await rename(tmp, blobFile(dir, digest));
+  return { mediaType: MEDIA[to], digest, size: blobHash.size };
+}
+
+/**
+ * Rewrite the one image of the OCI layout `dir` (as `exportImage` wrote it) with every
+ * layer in `to` compression. Returns the new manifest descriptor (the old one when
+ * nothing needed recompressing). Blobs no longer referenced are removed.
+ */
+export async function recompressLayout(dir: string, to: PinnedLayerCompression): Promise<Descriptor> {
+  const indexFile = path.join(dir, INDEX_FILE);
+  const index = parseIndex(await readFile(indexFile), indexFile);
+  if (index.manifests.length !== 1) throw new Error(`recompressLayout: ${dir} holds ${index.manifests.length} manifests, expected 1`);
+  const old = index.manifests[0]!;
+  const manifest = parseManifest(await readFile(blobFile(dir, old.digest)), old.digest);
+  const config = parseImageConfig(await readFile(blobFile(dir, manifest.config.digest)), manifest.config.digest);
+  if (manifest.layers.every((l) => l.mediaType === MEDIA[to])) return old;
+  const layers: Descriptor[] = [];
+  const replaced = new Set<string>();
+  for (const [i, l] of manifest.layers.entries()) {
+    if (l.mediaType === MEDIA[to]) {
+      layers.push(l);
+      continue;
+    }
+    layers.push(await recompressLayer(dir, l, config.rootfs.diff_ids[i] ?? '', to));
+    replaced.add(l.digest);
+  }
+  const bytes = canonicalJsonBytes({ ...manifest, layers });
+  const digest: Digest = sha256Digest(bytes);
+  await writeFile(blobFile(dir, digest), bytes, { mode: 0o644 });
+  const desc: Descriptor = { ...old, digest, size: bytes.length };
+  const newIndex: ImageIndex = { ...index, manifests: [desc] };
+  const tmpIndex = `${indexFile}.${process.pid}.tmp`;
+  await writeFile(tmpIndex, canonicalJsonBytes(newIndex));
+  await rename(tmpIndex, indexFile);
+  const kept = new Set<string>([digest, manifest.config.digest, ...layers.map((l) => l.digest)]);
+  for (const d of [old.digest, ...replaced]) if (!kept.has(d)) await rm(blobFile(dir, d), { force: true });
+  return desc;
+}
