@@ -10,7 +10,7 @@ import path from 'node:path';
 import { expandWithVars, formatPlatform, globalScope, parsePlatform, StageScope } from '../containerfile/scope.js';
 import type { AddInstruction, Containerfile, CopyInstruction, Heredoc, Instruction, Loc, RunInstruction, Stage } from '../containerfile/types.js';
 import type { Digest } from '../digest/digest.js';
-import type { SourceLocation } from '../errors.js';
+import { StrataError, type SourceLocation } from '../errors.js';
 import type { Descriptor, HealthConfig, HistoryEntry, ImageConfig } from '../oci/types.js';
 import { classifyImageRef } from '../plan/image-ref.js';
 import { run as sandboxRun } from '../sandbox/run.js';
@@ -471,7 +471,15 @@ export class StageExecutor {
           throw inputError('build/checksum-local', 'ADD --checksum only applies to URL sources', 'remove --checksum for local files', flagLoc('checksum'));
         }
         const sources = expandSource(ctx, s, (p) => resolveContextPath(ctx, p, location), location);
-        for (const rel of sources) await addArchiveOrFile(w, ctx, rel, dest, base, this.input.state.work);
+        for (const rel of sources) {
+          // the extractor's refusals (an entry escaping the root, a corrupt archive) name
+          // the archive; the ADD line is where the user fixes them
+          await addArchiveOrFile(w, ctx, rel, dest, base, this.input.state.work, { log: (t) => this.log(t) }).catch((e: unknown) => {
+            throw e instanceof StrataError && e.location === undefined
+              ? new StrataError(e.code, e.message, { location, kind: e.kind, ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: e })
+              : e;
+          });
+        }
       }
       return;
     }
