@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Candidate layer deflater: fflate in strata's blocked format (ADR 0057: 128 KiB blocks,
 // previous 32 KiB as preset dictionary, every block but the last ended by an empty stored
-// block 00 00 ff ff) at several levels, against the current pako 2.1.0 level 6 blocked
-// compressor and `gzip -n -6`. Single thread, CPU seconds, size against gzip -6; every
+// block 00 00 ff ff) at several levels, against strata's current pinned compressor (pako
+// 2.1.0 level 6 when ADR 0151 was measured; strata-deflate since ADR 0161) and `gzip -n -6`. Single thread, CPU seconds, size against gzip -6; every
 // fflate output is inflated by Node's zlib and compared with the input. ADR 0151.
 //
 // fflate is NOT a dependency of strata; install it outside the repo first:
@@ -82,15 +82,15 @@ console.log(`corpus ${corpus}: ${data.length} B; fflate ${fflateVersion}, mem ${
 const row = (name, size, c) =>
   console.log(`${name.padEnd(30)} cpu ${c.toFixed(2).padStart(6)} s (${(c / gzipCpu).toFixed(2)}× gzip)  size ${String(size).padStart(10)} (${size >= gzipSize ? '+' : ''}${((size / gzipSize - 1) * 100).toFixed(2)} %)`);
 row('gzip -n -6', gzipSize, gzipCpu);
-const pakoRun = () => {
+const pinnedRun = () => {
   const p = new PinnedGzip();
   let n = 0;
   for (const c of [...p.push(data), ...p.finish()]) n += c.length;
   return n;
 };
-pakoRun(); // warm-up (JIT), as for fflate below
-const [pakoSize, pakoCpu] = cpu(pakoRun);
-row('pako 2.1.0 level 6, blocked', pakoSize, pakoCpu);
+pinnedRun(); // warm-up (JIT), as for fflate below
+const [pinnedSize, pinnedCpu] = cpu(pinnedRun);
+row('strata pinned gzip, blocked', pinnedSize, pinnedCpu);
 for (const level of levels) {
   fflateBlocked(level); // warm-up
   const [raw, c] = cpu(() => fflateBlocked(level));

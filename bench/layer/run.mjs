@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Layer export benchmark: a generated tree → tar + gzip + diff_id + blob digest, with
-// strata's writer (blocked pako 2.1.0 level 6 in worker threads, ADR 0057) vs
+// strata's writer (blocked-deflate-3: strata-deflate in worker threads, ADRs 0057, 0161) vs
 // GNU tar | gzip -n -6 with both sha256s.
 // Usage: npx tsc -p . && node bench/layer/run.mjs
 //   env: SIZE_MB=500 RUNS=5 KEEP=0 STRATA_COMPRESS_THREADS=<default: one per core>

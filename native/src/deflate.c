@@ -13,9 +13,10 @@
  *      every dictionary position is inserted into the hash chains first.
  *   2. greedy parse with one-step lazy evaluation over hash chains of 4-byte prefixes
  *      (chain 128, nice 128, lazy 16, good 8, minimum match 4, window 32768);
- *   3. the symbols of the block are cut into deflate blocks of at most 16384 symbols,
- *      evenly; each deflate block is written as dynamic, fixed or stored, whichever has
- *      the smallest exact size in bits (ties: fixed, then dynamic, then stored);
+ *   3. the symbols of the block are cut greedily into deflate blocks at multiples of
+ *      4096 symbols where two blocks cost less than one; each deflate block is written
+ *      as dynamic, fixed or stored, whichever has the smallest exact size in bits (ties:
+ *      fixed over dynamic, either over stored);
  *   4. then the final bit pad, or the empty stored block of a sync flush.
  */
 #include "deflate.h"
@@ -34,7 +35,7 @@
 #define NICE_LEN 128u        /* stop searching at a match this long */
 #define LAZY_LEN 16u         /* no lazy evaluation after a match this long */
 #define GOOD_LEN 8u          /* lazy search examines MAX_CHAIN/4 after a match this long */
-#define MAX_BLOCK_SYMS 16384u /* deflate block size cap in symbols */
+#define SPLIT_CHUNK 4096u   /* deflate blocks are cut only at multiples of this many symbols */
 
 /* Hash-chain entries store position + POS_BIAS so that 0 means "none" and is never in
  * the window: the window of position p is [p + POS_BIAS - WSIZE, p + POS_BIAS). */
@@ -412,30 +413,34 @@ static void write_symbols(const sdef_state *s, bitw *w, const uint32_t *syms, si
   put_bits(w, ll_code[256], ll_len[256]);
 }
 
+/* Code lengths, header and exact size in bits of the dynamic-Huffman block for the
+ * frequencies counted in bp. */
+static uint64_t plan_dynamic(blockplan *bp) {
+  huff_lengths(bp->lf, LITLEN_SYMS, 15, bp->ll_len);
+  huff_lengths(bp->df, DIST_SYMS, 15, bp->d_len);
+  bp->hlit = LITLEN_SYMS;
+  while (bp->hlit > 257u && bp->ll_len[bp->hlit - 1u] == 0) bp->hlit--;
+  bp->hdist = DIST_SYMS;
+  while (bp->hdist > 1u && bp->d_len[bp->hdist - 1u] == 0) bp->hdist--;
+  rle_lengths(bp);
+  huff_lengths(bp->pf, PRE_SYMS, 7, bp->pre_len);
+  bp->hclen = PRE_SYMS;
+  while (bp->hclen > 4u && bp->pre_len[PRE_ORDER[bp->hclen - 1u]] == 0) bp->hclen--;
+  uint64_t dyn = 3u + 5u + 5u + 4u + 3u * (uint64_t)bp->hclen;
+  for (unsigned k = 0; k < bp->rle_n; k++) {
+    unsigned sym = bp->rle_sym[k];
+    dyn += bp->pre_len[sym] + (sym == 16u ? 2u : sym == 17u ? 3u : sym == 18u ? 7u : 0u);
+  }
+  return dyn + data_bits(bp, bp->ll_len, bp->d_len);
+}
+
 /* One deflate block: the symbols syms[0..n) which encode raw[0..raw_len). */
 static void write_block(const sdef_state *s, bitw *w, const uint32_t *syms, size_t n, const uint8_t *raw, size_t raw_len,
                         int final) {
   blockplan bp;
   hcode ll, dd;
   count_symbols(s, syms, n, &bp);
-
-  huff_lengths(bp.lf, LITLEN_SYMS, 15, bp.ll_len);
-  huff_lengths(bp.df, DIST_SYMS, 15, bp.d_len);
-  bp.hlit = LITLEN_SYMS;
-  while (bp.hlit > 257u && bp.ll_len[bp.hlit - 1u] == 0) bp.hlit--;
-  bp.hdist = DIST_SYMS;
-  while (bp.hdist > 1u && bp.d_len[bp.hdist - 1u] == 0) bp.hdist--;
-  rle_lengths(&bp);
-  huff_lengths(bp.pf, PRE_SYMS, 7, bp.pre_len);
-  bp.hclen = PRE_SYMS;
-  while (bp.hclen > 4u && bp.pre_len[PRE_ORDER[bp.hclen - 1u]] == 0) bp.hclen--;
-
-  uint64_t dyn = 3u + 5u + 5u + 4u + 3u * (uint64_t)bp.hclen;
-  for (unsigned k = 0; k < bp.rle_n; k++) {
-    unsigned sym = bp.rle_sym[k];
-    dyn += bp.pre_len[sym] + (sym == 16u ? 2u : sym == 17u ? 3u : sym == 18u ? 7u : 0u);
-  }
-  dyn += data_bits(&bp, bp.ll_len, bp.d_len);
+  uint64_t dyn = plan_dynamic(&bp);
   uint64_t fix = 3u + data_bits(&bp, s->fixed_ll, s->fixed_d);
   uint64_t sto = stored_bits(w->bc, raw_len);
 
@@ -555,6 +560,59 @@ static size_t parse(sdef_state *s, uint32_t start, uint32_t end) {
   return n;
 }
 
+static size_t raw_bytes(const uint32_t *syms, size_t n) {
+  size_t r = 0;
+  for (size_t i = 0; i < n; i++) r += syms[i] < 256u ? 1u : (syms[i] & 255u) + 3u;
+  return r;
+}
+static uint64_t block_cost(const sdef_state *s, blockplan *bp, size_t raw_len) {
+  uint64_t dyn = plan_dynamic(bp);
+  uint64_t fix = 3u + data_bits(bp, s->fixed_ll, s->fixed_d);
+  uint64_t sto = stored_bits(0, raw_len);
+  uint64_t m = dyn < fix ? dyn : fix;
+  return m < sto ? m : sto;
+}
+
+/*
+ * Cut the nsym symbols (encoding raw[..]) into deflate blocks and write them. Greedy, at
+ * multiples of SPLIT_CHUNK symbols: the current block A grows by the next chunk B unless
+ * cost(A) + cost(B) < cost(A ∪ B), in which case A is written and B starts the next block;
+ * cost = the smallest of the exact dynamic, fixed and (byte-aligned) stored sizes in bits.
+ */
+static void write_blocks(const sdef_state *s, bitw *wp, size_t nsym, const uint8_t *raw, int last) {
+  blockplan a, b, ab;
+  size_t first = 0, cut = nsym < SPLIT_CHUNK ? nsym : SPLIT_CHUNK;
+  count_symbols(s, s->syms, cut, &a);
+  size_t raw_a = raw_bytes(s->syms, cut);
+  uint64_t cost_a = block_cost(s, &a, raw_a);
+  while (cut < nsym) {
+    size_t next = nsym - cut < SPLIT_CHUNK ? nsym : cut + SPLIT_CHUNK;
+    count_symbols(s, s->syms + cut, next - cut, &b);
+    size_t raw_b = raw_bytes(s->syms + cut, next - cut);
+    uint64_t cost_b = block_cost(s, &b, raw_b);
+    ab = a;
+    for (unsigned i = 0; i < LITLEN_SYMS; i++) ab.lf[i] += b.lf[i];
+    ab.lf[256] = 1;
+    for (unsigned i = 0; i < DIST_SYMS; i++) ab.df[i] += b.df[i];
+    ab.extra_bits += b.extra_bits;
+    uint64_t cost_ab = block_cost(s, &ab, raw_a + raw_b);
+    if (cost_a + cost_b < cost_ab) {
+      write_block(s, wp, s->syms + first, cut - first, raw, raw_a, 0);
+      raw += raw_a;
+      first = cut;
+      a = b;
+      cost_a = cost_b;
+      raw_a = raw_b;
+    } else {
+      a = ab;
+      cost_a = cost_ab;
+      raw_a += raw_b;
+    }
+    cut = next;
+  }
+  write_block(s, wp, s->syms + first, nsym - first, raw, raw_a, last);
+}
+
 /* ---------------------------------------------------------------- public API */
 
 sdef_state *sdef_new(void) {
@@ -573,7 +631,7 @@ sdef_state *sdef_new(void) {
 void sdef_free(sdef_state *s) { free(s); }
 
 /* Every deflate block costs at most its stored size (5 header bytes per 65535 bytes
- * piece); there are at most len/16384 + 1 blocks, plus the sync marker and 4 bytes of
+ * piece); there are at most len/4096 + 1 blocks, plus the sync marker and 4 bytes of
  * bit-writer slack. */
 size_t sdef_bound(size_t len) { return len + (len >> 8) + 128u; }
 
@@ -590,21 +648,7 @@ size_t sdef_compress(sdef_state *s, const uint8_t *dict, size_t dict_len, const 
   size_t nsym = parse(s, start, end);
 
   bitw w = {out, 0, 0, 0};
-  size_t nblocks = (nsym + MAX_BLOCK_SYMS - 1u) / MAX_BLOCK_SYMS;
-  if (nblocks == 0) nblocks = 1;
-  size_t first = 0;
-  const uint8_t *raw = s->win + start;
-  for (size_t b = 0; b < nblocks; b++) {
-    size_t count = nsym / nblocks + (b < nsym % nblocks ? 1u : 0u);
-    size_t raw_len = 0;
-    for (size_t i = first; i < first + count; i++) {
-      uint32_t v = s->syms[i];
-      raw_len += v < 256u ? 1u : (v & 255u) + 3u;
-    }
-    write_block(s, &w, s->syms + first, count, raw, raw_len, last && b + 1 == nblocks);
-    first += count;
-    raw += raw_len;
-  }
+  write_blocks(s, &w, nsym, s->win + start, last);
   if (last) {
     align_byte(&w);
   } else {
