@@ -61,6 +61,12 @@ test('the failed-image progress line names the real log and the command that ent
       const line = r.err.split(/\n|\r\x1b\[K/).find((l) => l.startsWith('failed core-bad2'));
       assert.ok(line, r.err);
       const log = /\(log: (\S+)\)/.exec(line)![1]!;
+      if (interactive) {
+        // a terminal also shows the image's current instruction on the redrawn status line
+        assert.match(r.err, /\r\x1b\[K\[\d+\] 0 B · core-bad2: RUN echo inside > \/marker && exit 5/);
+      } else {
+        assert.doesNotMatch(r.err, /\r|\x1b/, 'plain lines in CI');
+      }
       assert.equal(log, path.join(store, 'strata', 'logs', 'core-bad2.log'));
       assert.match(readFileSync(log, 'utf8'), /exit 5/);
       if (!keep) {
@@ -136,4 +142,22 @@ test('export writes a layout skopeo reads', async () => {
   const { execFileSync } = await import('node:child_process');
   const info = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${out}:core-busybox`], { encoding: 'utf8' })) as { Digest: string };
   assert.match(r.out, new RegExp(info.Digest));
+});
+
+test('the default store is <tree>/.strata/store for build, export and run; skopeo copy reads the export', async () => {
+  const tree = makeBusyboxTree();
+  addPackage(tree, 'core', 'deflt', 'FROM stagex/core-busybox\nCMD ["/bin/sh", "-c", "echo from-default-store"]\n');
+  const b = await strataIn({ cwd: tree }, 'build', 'core-deflt');
+  assert.equal(b.code, 0, b.err);
+  assert.ok(existsSync(path.join(tree, '.strata', 'store', 'oci-layout')));
+  const out = path.join(tempDir('strata-export-default-'), 'oci');
+  const e = await strata('export', '--tree', tree, 'core-deflt', '--oci', out);
+  assert.equal(e.code, 0, e.err);
+  const { execFileSync } = await import('node:child_process');
+  const copy = path.join(tempDir('strata-skopeo-copy-'), 'copy');
+  execFileSync('skopeo', ['copy', '--quiet', `oci:${out}:core-deflt`, `oci:${copy}:copied`], { stdio: 'pipe' });
+  assert.ok(existsSync(path.join(copy, 'index.json')));
+  const r = await strata('run', '--tree', tree, 'core-deflt');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'from-default-store\n');
 });
