@@ -20,7 +20,7 @@
 /* ---------------------------------------------------------------- match finder */
 
 #define HASH_LOG 17
-#define CHAIN_DEPTH 16
+#define CHAIN_DEPTH 8
 #define NICE_LENGTH 128
 #define MIN_MATCH 4
 /* a 4-byte match farther than this costs more than it saves */
@@ -34,19 +34,22 @@ static uint32_t hash4(const uint8_t *p) {
   return (uint32_t)(read32(p) * 2654435761u) >> (32 - HASH_LOG);
 }
 
+/* Hash chains: head[hash] = the last position inserted with that hash, prev[p] the one before. */
 typedef struct {
   const uint8_t *buf; /* history then block */
   size_t n;           /* total length */
-  int32_t *head;      /* 1 << HASH_LOG */
+  int32_t *head;      /* 1 << HASH_LOG, -1 = none */
   int32_t *prev;      /* n */
+  int64_t last;       /* last position inserted (positions go in increasing order) */
   uint32_t max_offset;
 } finder;
 
 static void insert(finder *f, size_t p) {
-  if (p + MIN_MATCH > f->n) return;
+  if (p + MIN_MATCH > f->n || (int64_t)p <= f->last) return;
   uint32_t h = hash4(f->buf + p);
   f->prev[p] = f->head[h];
   f->head[h] = (int32_t)p;
+  f->last = (int64_t)p;
 }
 
 static size_t match_len(const uint8_t *a, const uint8_t *b, size_t limit) {
@@ -55,18 +58,21 @@ static size_t match_len(const uint8_t *a, const uint8_t *b, size_t limit) {
   return l;
 }
 
-/* Longest match at p (positions before p only); returns its length (0 if none). */
+/*
+ * Longest match at p among the CHAIN_DEPTH most recent earlier positions with the same
+ * hash, at most max_offset back; the first found wins ties. Returns its length (0 if none).
+ */
 static size_t find(const finder *f, size_t p, uint32_t *off) {
   if (p + MIN_MATCH > f->n) return 0;
   const uint8_t *buf = f->buf;
   size_t limit = f->n - p;
   size_t best = 0;
-  uint32_t best_off = 0;
+  uint32_t best_off = 0, here = read32(buf + p);
   int32_t c = f->head[hash4(buf + p)];
   for (int depth = 0; c >= 0 && depth < CHAIN_DEPTH; depth++) {
     size_t cand = (size_t)c;
-    if (p - cand > f->max_offset) break;
-    if (buf[cand + best] == buf[p + best] && read32(buf + cand) == read32(buf + p)) {
+    if (cand >= p || p - cand > f->max_offset) break;
+    if (buf[cand + best] == buf[p + best] && read32(buf + cand) == here) {
       size_t l = MIN_MATCH + match_len(buf + cand + MIN_MATCH, buf + p + MIN_MATCH, limit - MIN_MATCH);
       if (l > best && (l > MIN_MATCH || p - cand <= FAR_MIN4)) {
         best = l;
@@ -116,9 +122,8 @@ static size_t parse(finder *f, size_t start, seq_t *seqs, uint8_t *lits, size_t 
     seqs[ns].off = off;
     ns++;
     size_t end = p + len;
-    /* positions inside the match: insert (the first one may already be in) */
-    if (f->head[hash4(buf + p)] != (int32_t)p) insert(f, p);
-    for (size_t q = p + 1; q < end; q++) insert(f, q);
+    /* positions inside the match (insert skips p if the lazy step put it in) */
+    for (size_t q = p; q < end; q++) insert(f, q);
     p = end;
     anchor = end;
   }
@@ -166,7 +171,7 @@ static unsigned highbit(uint32_t v) {
   return r;
 }
 
-/* ---------------------------------------------------------------- FSE (predefined) */
+/* ---------------------------------------------------------------- FSE */
 
 static const int16_t LL_DIST[36] = {4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 2,
                                     2, 2, 2, 2, 2, 2, 2, 3, 2, 1, 1, 1, 1, 1, -1, -1, -1, -1};
@@ -177,7 +182,8 @@ static const int16_t OF_DIST[29] = {1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1,
                                     1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1};
 
 #define FSE_MAX_SYMBOLS 53
-#define FSE_MAX_TABLE 64
+#define FSE_MAX_LOG 9
+#define FSE_MAX_TABLE (1 << FSE_MAX_LOG)
 
 typedef struct {
   unsigned log, size, nsym;
@@ -185,11 +191,15 @@ typedef struct {
   uint8_t nb[FSE_MAX_TABLE];
   uint16_t base[FSE_MAX_TABLE];
   /* enc[s * size + x] = the state of symbol s whose range [base, base + 2^nb) holds x */
-  uint8_t enc[FSE_MAX_SYMBOLS * FSE_MAX_TABLE];
-  uint8_t first[FSE_MAX_SYMBOLS]; /* lowest state of each symbol */
+  uint16_t enc[FSE_MAX_SYMBOLS * FSE_MAX_TABLE];
+  uint16_t first[FSE_MAX_SYMBOLS]; /* lowest state of each symbol */
 } fse_table;
 
-/* The decoding table of RFC 8878 §4.1.1, and its inverse for encoding. */
+/*
+ * The decoding table of RFC 8878 §4.1.1 for a distribution (counts summing to 2^log,
+ * -1 = "less than 1"), and its inverse for encoding. log 0 with one symbol of count 1 is
+ * the RLE table: every state transition costs 0 bits.
+ */
 static void fse_build(fse_table *t, const int16_t *dist, unsigned nsym, unsigned log) {
   unsigned size = 1u << log, high = size - 1, mask = size - 1;
   unsigned step = (size >> 1) + (size >> 3) + 3, pos = 0;
@@ -212,15 +222,15 @@ static void fse_build(fse_table *t, const int16_t *dist, unsigned nsym, unsigned
       while (pos > high);
     }
   }
-  memset(t->first, 0xFF, sizeof t->first);
+  for (unsigned s = 0; s < FSE_MAX_SYMBOLS; s++) t->first[s] = 0xFFFF;
   for (unsigned u = 0; u < size; u++) {
     unsigned s = t->sym[u];
     unsigned x = next[s]++;
     unsigned nb = log - highbit(x);
     t->nb[u] = (uint8_t)nb;
     t->base[u] = (uint16_t)((x << nb) - size);
-    if (t->first[s] == 0xFF) t->first[s] = (uint8_t)u;
-    for (unsigned v = t->base[u]; v < t->base[u] + (1u << nb); v++) t->enc[s * size + v] = (uint8_t)u;
+    if (t->first[s] == 0xFFFF) t->first[s] = (uint16_t)u;
+    for (unsigned v = t->base[u]; v < t->base[u] + (1u << nb); v++) t->enc[s * size + v] = (uint16_t)u;
   }
 }
 
@@ -229,6 +239,87 @@ static unsigned fse_encode(bitw *w, const fse_table *t, unsigned state, unsigned
   unsigned u = t->enc[s * t->size + state];
   bw_add(w, state - t->base[u], t->nb[u]);
   return u;
+}
+
+/* Bits the state transitions of `codes` cost with table t (initial state included). */
+static uint64_t fse_cost(const fse_table *t, const uint8_t *codes, size_t n) {
+  unsigned state = t->first[codes[n - 1]];
+  uint64_t bits = t->log;
+  for (size_t k = n - 1; k-- > 0;) {
+    unsigned u = t->enc[codes[k] * t->size + state];
+    bits += t->nb[u];
+    state = u;
+  }
+  return bits;
+}
+
+/*
+ * Normalise counts to a distribution summing to 2^log: every present symbol gets
+ * round(count * 2^log / total), at least 1; the rounding error goes to the most frequent
+ * symbol (lowest symbol on ties), or, if that would drop it below 1, is taken one by one
+ * from the currently largest others. No -1 ("less than 1") entries are made.
+ */
+static void fse_normalize(const uint32_t *count, unsigned nsym, uint32_t total, unsigned log, int16_t *norm) {
+  int32_t size = 1 << log, sum = 0;
+  unsigned largest = 0;
+  for (unsigned s = 0; s < nsym; s++) {
+    int32_t n = 0;
+    if (count[s]) {
+      n = (int32_t)(((uint64_t)count[s] * (uint64_t)size + total / 2) / total);
+      if (n < 1) n = 1;
+    }
+    norm[s] = (int16_t)n;
+    sum += n;
+    if (count[s] > count[largest]) largest = s;
+  }
+  int32_t fixed = norm[largest] + (size - sum);
+  if (fixed >= 1) {
+    norm[largest] = (int16_t)fixed;
+    return;
+  }
+  norm[largest] = 1;
+  for (int32_t need = 1 - fixed; need > 0; need--) {
+    unsigned big = largest;
+    for (unsigned s = 0; s < nsym; s++)
+      if (s != largest && norm[s] > 1 && (big == largest || norm[s] > norm[big])) big = s;
+    norm[big]--;
+  }
+}
+
+/*
+ * FSE_Compressed_Mode table description (RFC 8878 §4.1.1): Accuracy_Log - 5 in 4 bits,
+ * then each symbol's count + 1 in a variable number of bits given by the probability
+ * still to be distributed, a 2-bit repeat field after each zero, little-endian bit order,
+ * padded to a whole byte. Returns the bytes written.
+ */
+static size_t fse_write_description(const int16_t *norm, unsigned nsym, unsigned log, uint8_t *out) {
+  bitw w = {out, 0, 0, 0};
+  bw_add(&w, log - 5, 4);
+  int32_t remaining = (1 << log) + 1, threshold = 1 << log;
+  unsigned nbits = log + 1, last = 0;
+  for (unsigned s = 0; s < nsym; s++)
+    if (norm[s] != 0) last = s;
+  for (unsigned s = 0; s <= last; s++) {
+    int32_t val = norm[s] + 1;
+    int32_t max = 2 * threshold - 1 - remaining;
+    if (val < max) bw_add(&w, (uint32_t)val, nbits - 1);
+    else if (val >= threshold) bw_add(&w, (uint32_t)(val + max), nbits);
+    else bw_add(&w, (uint32_t)val, nbits);
+    remaining -= norm[s] < 0 ? -norm[s] : norm[s];
+    while (remaining < threshold) {
+      nbits--;
+      threshold >>= 1;
+    }
+    if (norm[s] == 0) {
+      unsigned z = 0;
+      while (s + 1 + z < last && norm[s + 1 + z] == 0) z++;
+      s += z;
+      for (; z >= 3; z -= 3) bw_add(&w, 3, 2);
+      bw_add(&w, z, 2);
+    }
+  }
+  if (w.bits > 0) w.buf[w.pos++] = (uint8_t)(w.acc & 0xFF);
+  return w.pos;
 }
 
 /* ---------------------------------------------------------------- codes */
@@ -383,22 +474,80 @@ static void huf_canonical(huf_code *h) {
   }
 }
 
+/* Weight of a symbol (RFC 8878 §4.2.1): 0 when absent, else max_bits + 1 - length. */
+static unsigned huf_weight(const huf_code *h, unsigned s) {
+  return h->len[s] ? h->max_bits + 1 - h->len[s] : 0;
+}
+
 /*
- * The Huffman tree description with weights in direct 4-bit form (RFC 8878 §4.2.1.1):
- * possible when the last symbol is <= 128 (at most 128 weights, the last one implied).
- * Returns the bytes written, 0 if direct form is not possible.
+ * Direct 4-bit weights (RFC 8878 §4.2.1.1, headerByte >= 128): possible for at most 128
+ * weights. Returns the bytes written, 0 if not possible.
  */
-static size_t huf_write_tree(const huf_code *h, uint8_t *out) {
+static size_t huf_tree_direct(const huf_code *h, uint8_t *out) {
   unsigned nw = h->last_sym; /* weights of symbols 0..last_sym-1; last_sym's is implied */
   if (nw > 128 || nw == 0) return 0;
   out[0] = (uint8_t)(127 + nw);
   size_t o = 1;
   for (unsigned s = 0; s < nw; s += 2) {
-    unsigned w0 = h->len[s] ? h->max_bits + 1 - h->len[s] : 0;
-    unsigned w1 = (s + 1 < nw && h->len[s + 1]) ? h->max_bits + 1 - h->len[s + 1] : 0;
+    unsigned w0 = huf_weight(h, s);
+    unsigned w1 = s + 1 < nw ? huf_weight(h, s + 1) : 0;
     out[o++] = (uint8_t)((w0 << 4) | w1);
   }
   return o;
+}
+
+/*
+ * FSE-compressed weights (RFC 8878 §4.2.1.2, headerByte < 128): a table description with
+ * accuracy log 6, then a backward bitstream with two interleaved states. The decoder
+ * reads state 1, state 2, then alternately takes a symbol from state 1 and 2, each time
+ * updating that state, and stops when an update reads past the start of the stream, after
+ * one more symbol from the other state. So for N weights the stream holds the two
+ * initial states and the updates after symbols 0..N-3; the state of symbol N-2 is the
+ * symbol's first state (which reads >= 1 bit, so its update overflows).
+ * Returns the bytes written, 0 if not possible or not < 128 bytes.
+ */
+static size_t huf_tree_fse(const huf_code *h, uint8_t *out, fse_table *t) {
+  unsigned nw = h->last_sym;
+  if (nw < 2) return 0;
+  uint8_t w[256];
+  uint32_t count[16] = {0};
+  unsigned maxw = 0, distinct = 0;
+  for (unsigned s = 0; s < nw; s++) {
+    w[s] = (uint8_t)huf_weight(h, s);
+    if (count[w[s]]++ == 0) distinct++;
+    if (w[s] > maxw) maxw = w[s];
+  }
+  if (distinct < 2) return 0;
+  const unsigned log = 6;
+  int16_t norm[16];
+  fse_normalize(count, maxw + 1, nw, log, norm);
+  uint8_t tmp[256];
+  size_t dlen = fse_write_description(norm, maxw + 1, log, tmp);
+  fse_build(t, norm, maxw + 1, log);
+  bitw bw = {tmp + dlen, 0, 0, 0};
+  unsigned state[2];
+  state[(nw - 1) & 1] = t->first[w[nw - 1]];
+  state[(nw - 2) & 1] = t->first[w[nw - 2]];
+  for (size_t k = nw - 2; k-- > 0;) state[k & 1] = fse_encode(&bw, t, state[k & 1], w[k]);
+  bw_add(&bw, state[1], log);
+  bw_add(&bw, state[0], log);
+  size_t size = dlen + bw_close(&bw);
+  if (size >= 128) return 0;
+  out[0] = (uint8_t)size;
+  memcpy(out + 1, tmp, size);
+  return 1 + size;
+}
+
+/* The shorter of the two tree descriptions; 0 when neither is possible. */
+static size_t huf_write_tree(const huf_code *h, uint8_t *out, fse_table *t) {
+  uint8_t fse[130];
+  size_t d = huf_tree_direct(h, out);
+  size_t f = huf_tree_fse(h, fse, t);
+  if (f != 0 && (d == 0 || f < d)) {
+    memcpy(out, fse, f);
+    return f;
+  }
+  return d;
 }
 
 /* One Huffman stream: symbols written last-first so the decoder reads them first-first. */
@@ -432,7 +581,7 @@ static size_t write_raw_literals(const uint8_t *lits, size_t n, uint8_t *out) {
 }
 
 /* scratch: capacity >= 2 * n + 128 */
-static size_t write_literals(const uint8_t *lits, size_t n, uint8_t *out, uint8_t *scratch) {
+static size_t write_literals(const uint8_t *lits, size_t n, uint8_t *out, uint8_t *scratch, fse_table *t) {
   size_t raw = write_raw_literals(lits, n, out);
   if (n < 64) return raw;
   uint32_t count[256] = {0};
@@ -450,7 +599,7 @@ static size_t write_literals(const uint8_t *lits, size_t n, uint8_t *out, uint8_
   huf_canonical(&h);
   /* header (5 bytes max) then tree then jump table then streams, built in scratch */
   uint8_t *p = scratch + 5;
-  size_t tree = huf_write_tree(&h, p);
+  size_t tree = huf_write_tree(&h, p, t);
   if (tree == 0) return raw;
   size_t o = tree;
   size_t seg = (n + 3) / 4;
@@ -501,6 +650,10 @@ static size_t write_literals(const uint8_t *lits, size_t n, uint8_t *out, uint8_
 }
 
 /* ---------------------------------------------------------------- block */
+
+#ifdef ZS_STATS
+unsigned long long zs_stats[8];
+#endif
 
 typedef struct {
   uint8_t llc, mlc, ofc;
@@ -566,7 +719,59 @@ static void code_offsets(const seq_t *seqs, size_t ns, coded_seq *cs) {
   }
 }
 
-static size_t write_sequences(const coded_seq *cs, size_t ns, uint8_t *out) {
+/*
+ * The table for one sequence code stream, chosen by exact cost (state bits plus the
+ * description): Predefined_Mode, RLE_Mode when one code is used, or FSE_Compressed_Mode
+ * with the block's own distribution; ties go to that order. Writes the description to
+ * out, returns the mode; `chosen` is left holding the table.
+ */
+static unsigned choose_table(const uint8_t *codes, size_t ns, const int16_t *predef, unsigned pre_nsym, unsigned pre_log,
+                             unsigned max_log, fse_table *chosen, fse_table *trial, uint8_t *out, size_t *olen) {
+  uint32_t count[FSE_MAX_SYMBOLS] = {0};
+  unsigned distinct = 0, last = 0;
+  for (size_t i = 0; i < ns; i++) count[codes[i]]++;
+  for (unsigned c = 0; c < FSE_MAX_SYMBOLS; c++)
+    if (count[c]) {
+      distinct++;
+      last = c;
+    }
+  fse_build(chosen, predef, pre_nsym, pre_log);
+  uint64_t best = fse_cost(chosen, codes, ns);
+  unsigned mode = 0;
+  *olen = 0;
+  if (distinct == 1) {
+    /* RLE: one byte, no state bits */
+    if (8 < best) {
+      int16_t one[FSE_MAX_SYMBOLS] = {0};
+      one[last] = 1;
+      fse_build(chosen, one, last + 1, 0);
+      out[0] = (uint8_t)last;
+      *olen = 1;
+      return 1;
+    }
+    return 0;
+  }
+  unsigned log = highbit((uint32_t)ns);
+  log = log > 1 ? log - 1 : 0;
+  while ((1u << log) < distinct) log++;
+  if (log < 5) log = 5;
+  if (log > max_log) log = max_log;
+  int16_t norm[FSE_MAX_SYMBOLS];
+  fse_normalize(count, last + 1, (uint32_t)ns, log, norm);
+  uint8_t desc[128];
+  size_t dlen = fse_write_description(norm, last + 1, log, desc);
+  fse_build(trial, norm, last + 1, log);
+  uint64_t cost = fse_cost(trial, codes, ns) + 8 * (uint64_t)dlen;
+  if (cost < best) {
+    memcpy(chosen, trial, sizeof *chosen);
+    memcpy(out, desc, dlen);
+    *olen = dlen;
+    mode = 2;
+  }
+  return mode;
+}
+
+static size_t write_sequences(const coded_seq *cs, size_t ns, uint8_t *out, fse_table *tables, uint8_t *codes) {
   size_t o = 0;
   if (ns < 128) {
     out[o++] = (uint8_t)ns;
@@ -579,28 +784,38 @@ static size_t write_sequences(const coded_seq *cs, size_t ns, uint8_t *out) {
     out[o++] = (uint8_t)((ns - 0x7F00) >> 8);
   }
   if (ns == 0) return o;
-  out[o++] = 0; /* Predefined_Mode for literal lengths, offsets and match lengths */
-  fse_table ll, of, ml;
-  fse_build(&ll, LL_DIST, 36, 6);
-  fse_build(&of, OF_DIST, 29, 5);
-  fse_build(&ml, ML_DIST, 53, 6);
+  uint8_t *llc = codes, *ofc = codes + ns, *mlc = codes + 2 * ns;
+  for (size_t i = 0; i < ns; i++) {
+    llc[i] = cs[i].llc;
+    ofc[i] = cs[i].ofc;
+    mlc[i] = cs[i].mlc;
+  }
+  fse_table *ll = &tables[0], *of = &tables[1], *ml = &tables[2], *trial = &tables[3];
+  size_t modes_at = o++, len;
+  unsigned llm = choose_table(llc, ns, LL_DIST, 36, 6, 9, ll, trial, out + o, &len);
+  o += len;
+  unsigned ofm = choose_table(ofc, ns, OF_DIST, 29, 5, 8, of, trial, out + o, &len);
+  o += len;
+  unsigned mlm = choose_table(mlc, ns, ML_DIST, 53, 6, 9, ml, trial, out + o, &len);
+  o += len;
+  out[modes_at] = (uint8_t)((llm << 6) | (ofm << 4) | (mlm << 2));
   bitw w = {out + o, 0, 0, 0};
   size_t k = ns - 1;
-  unsigned sll = ll.first[cs[k].llc], sof = of.first[cs[k].ofc], sml = ml.first[cs[k].mlc];
+  unsigned sll = ll->first[llc[k]], sof = of->first[ofc[k]], sml = ml->first[mlc[k]];
   bw_add(&w, cs[k].llx, LL_BITS[cs[k].llc]);
   bw_add(&w, cs[k].mlx, ML_BITS[cs[k].mlc]);
   bw_add(&w, cs[k].ofx, cs[k].ofc);
   while (k-- > 0) {
-    sof = fse_encode(&w, &of, sof, cs[k].ofc);
-    sml = fse_encode(&w, &ml, sml, cs[k].mlc);
-    sll = fse_encode(&w, &ll, sll, cs[k].llc);
+    sof = fse_encode(&w, of, sof, ofc[k]);
+    sml = fse_encode(&w, ml, sml, mlc[k]);
+    sll = fse_encode(&w, ll, sll, llc[k]);
     bw_add(&w, cs[k].llx, LL_BITS[cs[k].llc]);
     bw_add(&w, cs[k].mlx, ML_BITS[cs[k].mlc]);
     bw_add(&w, cs[k].ofx, cs[k].ofc);
   }
-  bw_add(&w, sml, ml.log);
-  bw_add(&w, sof, of.log);
-  bw_add(&w, sll, ll.log);
+  bw_add(&w, sml, ml->log);
+  bw_add(&w, sof, of->log);
+  bw_add(&w, sll, ll->log);
   return o + bw_close(&w);
 }
 
@@ -641,18 +856,26 @@ size_t zs_encode_block(const uint8_t *hist, size_t hn, const uint8_t *block, siz
   uint8_t *lits = malloc(n);
   uint8_t *body = malloc(4 * n + 64);
   uint8_t *scratch = malloc(2 * n + 128);
+  fse_table *tables = malloc(4 * sizeof(fse_table));
+  uint8_t *codes = malloc(3 * (n / MIN_MATCH + 1));
   size_t result = 0;
-  if (!buf || !head || !prev || !seqs || !cs || !lits || !body || !scratch) goto done;
+  if (!buf || !head || !prev || !seqs || !cs || !lits || !body || !scratch || !tables || !codes) goto done;
   if (hn) memcpy(buf, hist, hn);
   memcpy(buf + hn, block, n);
   for (size_t i = 0; i < ((size_t)1 << HASH_LOG); i++) head[i] = -1;
-  finder f = {buf, total, head, prev, max_offset};
+  finder f = {buf, total, head, prev, -1, max_offset};
   for (size_t p = 0; p < hn; p++) insert(&f, p);
   size_t nlits = 0;
   size_t ns = parse(&f, hn, seqs, lits, &nlits);
   code_offsets(seqs, ns, cs);
-  size_t o = write_literals(lits, nlits, body, scratch);
-  o += write_sequences(cs, ns, body + o);
+  size_t o = write_literals(lits, nlits, body, scratch, &tables[3]);
+#ifdef ZS_STATS
+  zs_stats[0] += nlits; zs_stats[1] += o; zs_stats[2] += ns;
+#endif
+  o += write_sequences(cs, ns, body + o, tables, codes);
+#ifdef ZS_STATS
+  zs_stats[3] += o; zs_stats[4] += n;
+#endif
   if (o >= n) {
     result = raw_block(block, n, last, out);
   } else {
@@ -669,6 +892,8 @@ done:
   free(lits);
   free(body);
   free(scratch);
+  free(tables);
+  free(codes);
   return result;
 }
 
