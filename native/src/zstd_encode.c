@@ -5,12 +5,14 @@
  * of the input on every platform. docs/reproducibility.md §2b states the rules; ADRs
  * 0166-0169 record the choices.
  *
- * One block: a hash-chain match finder over (history, block) → sequences → a
- * Compressed_Block whose literals are Huffman-coded (or raw) and whose sequences use the
- * predefined FSE distributions. Repeat offsets are used only after three explicit
- * offsets in the same block, so no block depends on the repeat-offset state another
- * block left. Raw block when compression does not pay, RLE block for a block of one byte
- * value.
+ * One block: a hash-chain match finder over (history, block) with one step of lazy
+ * evaluation → sequences → a Compressed_Block whose literals are Huffman-coded (4 streams;
+ * weights direct or FSE-coded) or raw, and whose three sequence code streams each use the
+ * predefined distribution, RLE, or the block's own FSE table, whichever costs fewest bits.
+ * Repeat offsets are used only after three explicit offsets in the same block, so no
+ * block depends on the repeat-offset state another block left, and no table is ever
+ * repeated from an earlier block (Repeat_Mode is never used). Raw block when compression
+ * does not pay, RLE block for a block of one byte value.
  */
 #include "zstd_encode.h"
 
@@ -651,10 +653,6 @@ static size_t write_literals(const uint8_t *lits, size_t n, uint8_t *out, uint8_
 
 /* ---------------------------------------------------------------- block */
 
-#ifdef ZS_STATS
-unsigned long long zs_stats[8];
-#endif
-
 typedef struct {
   uint8_t llc, mlc, ofc;
   uint32_t llx, mlx, ofx; /* extra-bit values */
@@ -869,13 +867,7 @@ size_t zs_encode_block(const uint8_t *hist, size_t hn, const uint8_t *block, siz
   size_t ns = parse(&f, hn, seqs, lits, &nlits);
   code_offsets(seqs, ns, cs);
   size_t o = write_literals(lits, nlits, body, scratch, &tables[3]);
-#ifdef ZS_STATS
-  zs_stats[0] += nlits; zs_stats[1] += o; zs_stats[2] += ns;
-#endif
   o += write_sequences(cs, ns, body + o, tables, codes);
-#ifdef ZS_STATS
-  zs_stats[3] += o; zs_stats[4] += n;
-#endif
   if (o >= n) {
     result = raw_block(block, n, last, out);
   } else {
