@@ -106,8 +106,18 @@ export function digestLines(files: Map<string, string>): Map<string, string> {
   return out;
 }
 
-/** Problems fsck finds that are damage (not debris of a dead process). */
+/**
+ * Problems fsck finds that are damage (not debris of a dead process). A build killed
+ * before its store got its oci-layout file (a fresh store, killed while loading the tree
+ * or creating the layout) leaves no store, or empty blobs/ and tmp/ directories the next
+ * build completes: that is no damage, but any blob there would be.
+ */
 export async function damage(store: string): Promise<StoreProblem[]> {
+  if (!existsSync(path.join(store, 'oci-layout'))) {
+    const blobs = path.join(store, 'blobs', 'sha256');
+    const left = existsSync(blobs) ? readdirSync(blobs) : [];
+    return left.map((n) => ({ code: 'test/blob-without-layout', path: `blobs/sha256/${n}`, message: 'a blob in a store that has no oci-layout yet', hint: 'the layout is written before any blob' }));
+  }
   const report = await fsckStore(store);
   return report.problems.filter((p) => !DEBRIS.has(p.code));
 }
