@@ -613,8 +613,7 @@ static size_t write_literals(const uint8_t *lits, size_t n, uint8_t *out, uint8_
     if (from > n) from = n;
     if (to > n) to = n;
     sizes[k] = huf_stream(&h, lits + from, to - from, p + o);
-    o += sizes[k];
-    if (o + 5 >= n) return raw; /* no gain; also keeps scratch in bounds */
+    o += sizes[k]; /* at most 11 bits per literal: stays inside scratch */
   }
   for (int k = 0; k < 3; k++) {
     if (sizes[k] > 0xFFFF) return raw;
