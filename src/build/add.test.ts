@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lchownSync, linkSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, lstatSync, readFileSync, readlinkSync, linkSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { setXattr } from '../sandbox/native.js';
+import { readXattrs, setXattr } from '../sandbox/native.js';
 import { OciStore } from '../store/store.js';
 import type { PreparedEntry } from '../tar/entry.js';
 import { encodeHeader, padLength } from '../tar/header.js';
@@ -33,6 +33,7 @@ function sourceTree(dir: string): void {
   mkdirSync(path.join(dir, 'e'));
   writeFileSync(path.join(dir, 'd', 'f'), 'payload\n');
   linkSync(path.join(dir, 'd', 'f'), path.join(dir, 'd', 'g'));
+  linkSync(path.join(dir, 'd', 'f'), path.join(dir, 'hl'));
   symlinkSync('f', path.join(dir, 'd', 'l'));
   writeFileSync(path.join(dir, 'd', 'sub', 'deep', 'x'), 'x'.repeat(70_000));
   writeFileSync(path.join(dir, 'top'), 'top\n');
@@ -81,7 +82,7 @@ async function fixture(): Promise<Fixture> {
   mkdirSync(ctxDir);
   const tarArgs = ['--sort=name', '--numeric-owner', '--xattrs', '--xattrs-include=user.*', '-C', src];
   execFileSync('tar', [...tarArgs, '-cf', path.join(ctxDir, 'dot.tar'), '.']);
-  execFileSync('tar', [...tarArgs, '-cf', path.join(ctxDir, 'nodot.tar'), 'd', 'e', 'top']);
+  execFileSync('tar', [...tarArgs, '-cf', path.join(ctxDir, 'nodot.tar'), 'd', 'e', 'hl', 'top']);
   execFileSync('sh', ['-c', `gzip -n -c "${path.join(ctxDir, 'dot.tar')}" > "${path.join(ctxDir, 'dot.tar.gz')}"`]);
   execFileSync('tar', ['-C', path.join(src, 'e'), '-cf', path.join(ctxDir, 'empty.tar'), '.']);
   const lower = path.join(base, 'lower');
@@ -148,6 +149,52 @@ test('a destination with contents, --chown or --chmod takes the move path', asyn
     for (const [dest, o] of [['/full/', {}], ['/new/', { owner: { uid: 5, gid: 6 } }], ['/new/', { chmod: 0o700 }]] as const) {
       // the move path needs its scratch directory: with none, it fails
       await assert.rejects(addOnce(f, 'dot.tar', dest, [f.lower], 'auto', o), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT', dest);
+    }
+  } finally {
+    rmSync(f.base, { recursive: true, force: true });
+  }
+});
+
+/** What the archive's entries must look like under `dir` of an upper directory, whichever path put them there. */
+function assertUnpacked(dir: string, what: string): void {
+  const st = (p: string) => lstatSync(path.join(dir, p));
+  const meta = (p: string) => {
+    const s = st(p);
+    return `${(s.mode & 0o7777).toString(8)} ${s.uid}:${s.gid} ${Math.floor(s.mtimeMs / 1000)}`;
+  };
+  assert.equal(meta('d'), '750 7:8 2500', `${what}: d`);
+  assert.equal(meta('d/f'), '4755 1000:1000 2000', `${what}: d/f`);
+  assert.equal(meta('d/sub'), '755 0:0 1200', `${what}: d/sub`);
+  assert.equal(meta('d/sub/deep'), '755 0:0 1100', `${what}: d/sub/deep`);
+  assert.equal(meta('d/sub/deep/x'), '600 0:0 1000', `${what}: d/sub/deep/x`);
+  assert.equal(meta('e'), '700 0:0 2600', `${what}: e`);
+  assert.equal(readlinkSync(path.join(dir, 'd', 'l')), 'f');
+  assert.equal(`${st('d/l').uid}:${st('d/l').gid} ${Math.floor(st('d/l').mtimeMs / 1000)}`, '3:4 3000', `${what}: d/l`);
+  assert.equal(st('d/g').ino, st('d/f').ino, `${what}: d/g is a hardlink of d/f`);
+  assert.equal(st('hl').ino, st('d/f').ino, `${what}: hl (another directory) is a hardlink of d/f`);
+  assert.equal(readFileSync(path.join(dir, 'd', 'sub', 'deep', 'x'), 'utf8'), 'x'.repeat(70_000));
+  assert.deepEqual(readXattrs(path.join(dir, 'd', 'f')).map(([k, v]) => `${k}=${v}`), ['user.test=file-value'], `${what}: file xattr`);
+  assert.deepEqual(readXattrs(path.join(dir, 'd')).map(([k, v]) => `${k}=${v}`), ['user.dir=dir-value'], `${what}: dir xattr`);
+}
+
+test('each path leaves every entry with the archive\'s metadata, hardlinks and xattrs', async () => {
+  const f = await fixture();
+  try {
+    const cases: [string, 'auto' | 'move', string][] = [
+      ['/new/', 'auto', 'new'], // direct
+      ['/new/', 'move', 'new'], // move, every directory new: moved whole
+      ['/full/', 'auto', 'full'], // move (destination has contents)
+    ];
+    for (const [dest, unpack, rel] of cases) {
+      const step = mkdtempSync(path.join(f.base, 'step-'));
+      const upper = path.join(step, 'upper');
+      mkdirSync(upper);
+      const w = new UpperWriter([f.lower], upper);
+      await addArchiveOrFile(w, f.ctx, 'nodot.tar', dest, BASE, step, { unpack });
+      w.finish();
+      assertUnpacked(path.join(upper, rel), `${dest} ${unpack}`);
+      assert.deepEqual(readdirSync(step).sort(), ['upper'], `${dest} ${unpack}: no scratch left`);
+      rmSync(step, { recursive: true, force: true });
     }
   } finally {
     rmSync(f.base, { recursive: true, force: true });

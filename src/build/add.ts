@@ -137,7 +137,7 @@ async function extractThenMove(w: UpperWriter, file: string, rel: string, destDi
     await extractTar(openDecompressed(file), dir, { label: rel, owners: 'keep', fifos: 'reject', onEntry: xattrs.onEntry });
     const fs = new LayeredFs([dir], `archive '${rel}'`);
     // the unpacked files are this step's scratch: moved into the upper dir, not copied again
-    copySources(w, fs, [''], destDir, { ...base, context: false, move: true, carryXattrs: true });
+    copySources(w, fs, [''], destDir, { ...base, context: false, move: true, carryXattrs: xattrs.applied > 0 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -128,6 +128,13 @@ export class UpperWriter {
     const gid = o.owner?.gid ?? (o.context ? 0 : node.gid);
     const mtime = o.context ? o.epoch : node.mtime;
     if (node.kind === 'dir') {
+      if (!existing && o.move && !o.context && o.owner === undefined && o.chmod === undefined && moveDir(node.abs, this.up(target))) {
+        // nothing at the target in any layer: the scratch directory moves in whole; its
+        // entries keep the owners, modes, mtimes and xattrs they have (ADR 0154)
+        this.view.invalidate();
+        this.dirTimes.set(target, mtime);
+        return;
+      }
       if (existing?.kind === 'symlink') {
         const resolved = resolveInRoot(this.view, target, true);
         const r = this.view.node(resolved);
@@ -198,6 +205,17 @@ export class UpperWriter {
         // removed later in the same step
       }
     }
+  }
+}
+
+/** rename(2) of a directory; false (nothing moved) when the two paths are on different file systems. */
+function moveDir(from: string, to: string): boolean {
+  try {
+    renameSync(from, to);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    return false;
   }
 }
 
