@@ -12,6 +12,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { bufferIO } from '../cli/io.js';
 import { main } from '../cli/main.js';
+import { cacheKey, type CacheKeyInput } from './cache-key.js';
 import { statePaths } from './state.js';
 import { addPackage, makeBusyboxTree, tempDir } from './testsupport/busybox-tree.js';
 
@@ -103,6 +104,12 @@ test('build --layer-compression zstd: zstd layers, extraction as a base, skopeo,
     assert.equal(manifestOf(out, 'core-app').digest, app.digest);
     execFileSync('skopeo', ['inspect', `oci:${out}:core-app`], { stdio: 'pipe' });
 
+    // and back: export --layer-compression gzip of the zstd image = the gzip build
+    const back = path.join(work, 'oci-gz');
+    r = await cli('export', 'core-app', '--oci', back, '--layer-compression', 'gzip', '--store', store, '--json');
+    assert.equal(r.code, 0, r.err);
+    assert.equal((JSON.parse(r.out) as { digest: string }).digest, gz.digest);
+
   } finally {
     for (const d of [tree, path.dirname(store), path.dirname(gzStore), work]) rmSync(d, { recursive: true, force: true });
   }
@@ -124,4 +131,14 @@ test('--layer-compression takes gzip or zstd only: one line, exit 2, nothing bui
     rmSync(tree, { recursive: true, force: true });
     rmSync(path.dirname(store), { recursive: true, force: true });
   }
+});
+
+test('cache key: zstd builds name their own compressor; gzip keys are unchanged', () => {
+  const H = (c: string): string => c.repeat(64);
+  const base: CacheKeyInput = {
+    image: 'core-x', target: undefined, targetIndex: 0, containerfile: H('1'), packageToml: H('2'), context: [], sources: [], seed: undefined,
+    deps: {}, buildArgs: {}, platform: 'linux/amd64', sourceDateEpoch: 1, namespace: 'stagex', network: false,
+  };
+  assert.equal(cacheKey({ ...base, layerCompression: 'gzip' }), cacheKey(base));
+  assert.notEqual(cacheKey({ ...base, layerCompression: 'zstd' }), cacheKey(base));
 });
