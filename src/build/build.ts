@@ -403,6 +403,7 @@ export async function storeImage(store: OciStore, ref: string, r: StageResult, p
   const cfg = buildImageConfig({
     platform: { os: p.os, architecture: p.arch, ...(p.variant ? { variant: p.variant } : {}) },
     sourceDateEpoch: epoch,
+    ...(rt.author ? { author: rt.author } : {}),
     config,
     diffIds: r.diffIds,
     history: r.history.map(({ created: _c, ...h }) => h),

@@ -45,7 +45,17 @@ HEALTHCHECK --start-interval=5s CMD ["/bin/true", "x"]
   makeI386Hello(path.join(i386, 'hello'), 'hello from i386\n', 0);
   addPackage(tree, 'core', 'fromplat', 'FROM --platform=linux/i686 scratch AS x\nCOPY f /f\n\nFROM x\nCOPY f /g\n', { f: 'f\n' });
   addPackage(tree, 'core', 'plainplat', 'FROM scratch\nCOPY f /f\n', { f: 'f\n' });
-  report = await buildTree({ tree, images: ['core-hc', 'core-hcnone', 'core-hcinherit', 'core-i386', 'core-fromplat', 'core-plainplat'] });
+  addPackage(tree, 'core', 'ep', `FROM stagex/core-busybox AS base
+CMD ["from-base"]
+FROM base
+MAINTAINER Jane Doe <jane@example.org>
+CMD ["kept"]
+ENTRYPOINT ["/bin/echo"]
+EXPOSE 8000-8002/UDP 9000
+STOPSIGNAL SIGRTMIN+3
+`);
+  addPackage(tree, 'core', 'epreset', 'FROM stagex/core-ep\nENTRYPOINT ["/bin/sh", "-c"]\n');
+  report = await buildTree({ tree, images: ['core-hc', 'core-hcnone', 'core-hcinherit', 'core-i386', 'core-fromplat', 'core-plainplat', 'core-ep', 'core-epreset'] });
   store = await OciStore.open(report.store);
 });
 
@@ -124,4 +134,31 @@ test('a HEALTHCHECK duration Docker refuses fails the build at the flag: exit 2,
     return true;
   });
   assert.equal(await (await OciStore.open(report.store)).resolveRef('core-badhc'), undefined);
+});
+
+test('MAINTAINER is the config author; a CMD set before ENTRYPOINT in the same stage is kept, an inherited one dropped; EXPOSE ranges expand', async () => {
+  const ep = await config('core-ep');
+  assert.equal(ep.author, 'Jane Doe <jane@example.org>');
+  assert.deepEqual(ep.config?.Entrypoint, ['/bin/echo']);
+  assert.deepEqual(ep.config?.Cmd, ['kept']);
+  assert.deepEqual(ep.config?.ExposedPorts, { '8000/udp': {}, '8001/udp': {}, '8002/udp': {}, '9000/tcp': {} });
+  assert.equal(ep.config?.StopSignal, 'SIGRTMIN+3');
+  const reset = await config('core-epreset');
+  assert.deepEqual(reset.config?.Entrypoint, ['/bin/sh', '-c']);
+  assert.equal(reset.config?.Cmd, undefined);
+  assert.equal(reset.author, 'Jane Doe <jane@example.org>', 'author is inherited');
+});
+
+test('a bad EXPOSE port or STOPSIGNAL fails the build at its line: exit 2, nothing stored', async () => {
+  for (const [name, line, code] of [['badport', 'EXPOSE 80 70000/tcp', 'build/bad-expose'], ['badsig', 'STOPSIGNAL SIGFOO', 'build/bad-stopsignal']] as const) {
+    const dir = addPackage(tree, 'core', name, `FROM stagex/core-busybox\n${line}\n`);
+    await assert.rejects(buildTree({ tree, images: [`core-${name}`] }), (e: unknown) => {
+      assert.ok(e instanceof StrataError, name);
+      assert.equal(e.code, code);
+      assert.equal(e.exitCode, 2);
+      assert.deepEqual(e.location, { file: path.join(dir, 'Containerfile'), line: 2, col: 1 });
+      return true;
+    });
+    assert.equal(await (await OciStore.open(report.store)).resolveRef(`core-${name}`), undefined);
+  }
 });

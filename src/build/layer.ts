@@ -16,6 +16,7 @@ import type { FsEntry } from '../sandbox/types.js';
 import { readUpper } from '../sandbox/upper.js';
 import type { OciStore } from '../store/store.js';
 import type { TarEntry } from '../tar/entry.js';
+import { GUNZIP_OPTIONS } from '../tar/decompress.js';
 import { extractTar } from '../tar/extract.js';
 import { writeLayer, type LayerCompression } from '../tar/layer.js';
 import { zstdDecompress } from '../tar/zstd-decode.js';
@@ -130,7 +131,7 @@ async function extractLayerInto(dir: string, store: OciStore, layer: Descriptor)
     let bytes: AsyncIterable<Uint8Array>;
     if (layer.mediaType === MEDIA_TYPE_LAYER_GZIP) {
       // 1 MiB output chunks: ~40 % less time than zlib's 16 KiB default on large layers
-      const gunzip = createGunzip({ chunkSize: 1 << 20 });
+      const gunzip = createGunzip(GUNZIP_OPTIONS);
       const src = Readable.from(store.streamBlob(layer.digest));
       src.on('error', (e) => gunzip.destroy(e));
       bytes = src.pipe(gunzip) as AsyncIterable<Uint8Array>;

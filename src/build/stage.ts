@@ -21,6 +21,7 @@ import { copySources, expandSource, resolveContextPath, UpperWriter, type CopyOp
 import { addArchiveOrFile, addUrl } from './add.js';
 import { buildError, inputError } from './errors.js';
 import { healthConfig, inheritedHealthConfig } from './healthcheck.js';
+import { exposedPorts, isStopSignal } from './config-rules.js';
 import { nearlyFull } from './disk-full.js';
 import { adoptUpperAsLayerDir, captureLayer, layerDir } from './layer.js';
 import { LayeredFs, resolveInRoot, type SourceFs } from './layered-fs.js';
@@ -42,6 +43,8 @@ export interface RuntimeState {
   stopSignal: string | undefined;
   /** HEALTHCHECK as recorded in the config (inherited from a base image unless replaced). */
   healthcheck: HealthConfig | undefined;
+  /** MAINTAINER: the config's top-level `author`, as Docker records it. */
+  author: string | undefined;
   shell: readonly string[];
 }
 
@@ -98,7 +101,7 @@ interface StoreImage {
 }
 
 function emptyRuntime(): RuntimeState {
-  return { entrypoint: undefined, cmd: undefined, workdir: '', user: '', labels: new Map(), exposed: new Set(), volumes: new Set(), stopSignal: undefined, healthcheck: undefined, shell: DEFAULT_SHELL };
+  return { entrypoint: undefined, cmd: undefined, workdir: '', user: '', labels: new Map(), exposed: new Set(), volumes: new Set(), stopSignal: undefined, healthcheck: undefined, author: undefined, shell: DEFAULT_SHELL };
 }
 
 function cloneRuntime(r: RuntimeState): RuntimeState {
@@ -116,7 +119,8 @@ function runtimeFromConfig(c: ImageConfig): { runtime: RuntimeState; env: [strin
     runtime: {
       entrypoint: rc.Entrypoint, cmd: rc.Cmd, workdir: rc.WorkingDir ?? '', user: rc.User ?? '',
       labels: new Map(Object.entries(rc.Labels ?? {})), exposed: new Set(Object.keys(rc.ExposedPorts ?? {})),
-      volumes: new Set(Object.keys(rc.Volumes ?? {})), stopSignal: rc.StopSignal, healthcheck: inheritedHealthConfig(rc.Healthcheck), shell: DEFAULT_SHELL,
+      volumes: new Set(Object.keys(rc.Volumes ?? {})), stopSignal: rc.StopSignal, healthcheck: inheritedHealthConfig(rc.Healthcheck),
+      author: c.author, shell: DEFAULT_SHELL,
     },
   };
 }
@@ -221,6 +225,8 @@ export class StageExecutor {
     const scope = new StageScope(cf, global, buildArgs, new Map(env));
     /** WORKDIR directories still to create, with the USER in effect at their WORKDIR. */
     const pendingDirs: PendingWorkdir[] = [];
+    /** A CMD was given in this stage (ENTRYPOINT then keeps it). */
+    let cmdSet = false;
 
     /** Run one layer-producing step: prepare an upper dir, let `fill` change it, capture. */
     const layerStep = async (createdBy: string, fill: (upper: string, work: string, w: UpperWriter) => Promise<void>, adopt = false): Promise<void> => {
@@ -275,7 +281,10 @@ export class StageExecutor {
       switch (ins.kind) {
         case 'ARG':
         case 'ENV':
+          meta();
+          break;
         case 'MAINTAINER':
+          runtime.author = ins.name;
           meta();
           break;
         case 'HEALTHCHECK':
@@ -288,8 +297,11 @@ export class StageExecutor {
           break;
         case 'EXPOSE':
           for (const p of ins.ports) {
-            const v = scope.expand(p, ins.loc);
-            runtime.exposed.add(v.includes('/') ? v.toLowerCase() : `${v}/tcp`);
+            const ports = exposedPorts(scope.expand(p, ins.loc));
+            if (typeof ports === 'string') {
+              throw inputError('build/bad-expose', `EXPOSE: ${ports}`, 'write a port (80), a port and protocol (53/udp) or a range (8000-8010/tcp)', this.loc(ins.loc));
+            }
+            for (const x of ports) runtime.exposed.add(x);
           }
           meta();
           break;
@@ -299,6 +311,9 @@ export class StageExecutor {
           break;
         case 'STOPSIGNAL':
           runtime.stopSignal = scope.expand(ins.signal, ins.loc);
+          if (!isStopSignal(runtime.stopSignal)) {
+            throw inputError('build/bad-stopsignal', `STOPSIGNAL ${runtime.stopSignal} is not a signal`, 'write a signal name (SIGTERM, SIGINT, SIGRTMIN+3…) or a number from 1 to 64', this.loc(ins.loc));
+          }
           meta();
           break;
         case 'USER':
@@ -318,11 +333,13 @@ export class StageExecutor {
         }
         case 'ENTRYPOINT':
           runtime.entrypoint = ins.command.form === 'exec' ? [...ins.command.argv] : [...runtime.shell, ins.command.script];
-          runtime.cmd = undefined;
+          // as Docker: a CMD inherited from the base is dropped, one set earlier in this stage kept
+          if (!cmdSet) runtime.cmd = undefined;
           meta();
           break;
         case 'CMD':
           runtime.cmd = ins.command.form === 'exec' ? [...ins.command.argv] : [...runtime.shell, ins.command.script];
+          cmdSet = true;
           meta();
           break;
         case 'RUN':

@@ -62,6 +62,8 @@ function serialize<T>(value: T, mediaType: string, extra?: Partial<Descriptor>):
 export interface ImageConfigInput {
   readonly platform: Platform;
   readonly sourceDateEpoch: number;
+  /** Top-level `author` (Docker records MAINTAINER there); omitted when empty. */
+  readonly author?: string;
   readonly config?: RuntimeConfig;
   /** One per layer, in order. */
   readonly diffIds: readonly Digest[];
@@ -86,6 +88,7 @@ export function buildImageConfig(input: ImageConfigInput): Serialized<ImageConfi
   const runtime = normalizeRuntimeConfig(input.config);
   const value: ImageConfig = {
     created,
+    ...(input.author ? { author: input.author } : {}),
     architecture: input.platform.architecture,
     os: input.platform.os,
     ...(input.platform.variant ? { variant: input.platform.variant } : {}),

@@ -124,6 +124,8 @@ export async function damage(store: string): Promise<StoreProblem[]> {
 
 /** ref → digest hex of every image in the store. */
 export async function storeRefs(store: string): Promise<Map<string, string>> {
+  // killed before the layout was written: no store yet, so no refs
+  if (!existsSync(path.join(store, 'oci-layout'))) return new Map();
   const s = await OciStore.open(store);
   return new Map((await s.listImages()).map((r) => [r.ref, r.descriptor.digest.slice('sha256:'.length)]));
 }
