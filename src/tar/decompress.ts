@@ -70,6 +70,10 @@ export async function* openDecompressed(file: string, compression?: ArchiveCompr
       yield* src.pipe(gunzip) as AsyncIterable<Uint8Array>;
     } catch (e) {
       throw failed(file, 'gzip', e instanceof Error ? e.message : String(e));
+    } finally {
+      // a consumer that stops early (isTarArchive reads one header) ends the gunzip
+      // stream; the file stream must be closed too, or its descriptor stays open
+      src.destroy();
     }
     return;
   }

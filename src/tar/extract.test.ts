@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
@@ -325,6 +325,30 @@ test('onEntry is called for every written entry after its mode is set, and await
       },
     });
     assert.equal(done, 2);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('stopping early after a few bytes closes the archive file (no descriptor left open)', async () => {
+  const base = tmp();
+  try {
+    const f = path.join(base, 'a.tar.gz');
+    writeFileSync(f, (await import('node:zlib')).gzipSync(new Uint8Array(3 << 20)));
+    const plain = path.join(base, 'a.tar');
+    writeFileSync(plain, new Uint8Array(3 << 20));
+    const open = (): number => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 4; i++) {
+      for (const file of [f, plain]) {
+        for await (const chunk of openDecompressed(file)) {
+          assert.ok(chunk.length > 0);
+          break;
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(open(), before);
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
