@@ -32,7 +32,8 @@ platform) are unchanged is taken from the cache. Each image's line of digests/<s
 is updated. Build logs are kept in STORE/strata/logs/IMAGE.log; a failed image's line
 names its log and, with --keep-failed, the 'strata run --root' command that enters it.
 With --layer-compression zstd the layers are zstd (strata's pinned encoder): the digests
-written are then zstd digests, so verify and export need the same flag.
+written are then zstd digests, and verify needs the same flag (export can convert
+layers either way with it).
 Exit 1 when a build fails, 2 on bad input.`,
 };
 
