@@ -191,3 +191,23 @@ test('subpackages build their own --target stage; building some images changes o
   assert.ok(vb.node('b') && !vb.node('a'));
   assert.equal(await refOf('core-multi'), undefined);
 });
+
+test('COPY globs: *, ? and [..] pick context files (sorted), into the destination directory; a glob matching nothing is exit 2 at the line', async () => {
+  addPackage(tree, 'core', 'globs', 'FROM scratch\nCOPY a*.txt /g/\nCOPY sub/?.txt /h/\nCOPY [b]*.txt /k/\n', {
+    'a1.txt': 'a1\n', 'a2.txt': 'a2\n', 'b.txt': 'b\n', 'sub/x.txt': 'x\n', 'sub/yy.txt': 'yy\n',
+  });
+  await buildTree({ tree, store, images: ['core-globs'] });
+  const view = await imageView(store, 'core-globs');
+  assert.deepEqual(view.list('g').sort(), ['a1.txt', 'a2.txt']);
+  assert.deepEqual(view.list('h'), ['x.txt']);
+  assert.deepEqual(view.list('k'), ['b.txt']);
+  const dir = addPackage(tree, 'core', 'noglob', 'FROM scratch\nCOPY z*.txt /z/\n', { 'a.txt': 'a\n' });
+  await assert.rejects(buildTree({ tree, store, images: ['core-noglob'] }), (e: unknown) => {
+    assert.ok(e instanceof StrataError);
+    assert.equal(e.code, 'build/source-not-found');
+    assert.equal(e.exitCode, 2);
+    assert.deepEqual(e.location, { file: path.join(dir, 'Containerfile'), line: 2, col: 1 });
+    return true;
+  });
+  assert.equal(await refOf('core-noglob'), undefined);
+});
