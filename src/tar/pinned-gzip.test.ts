@@ -9,7 +9,7 @@ import zlib, { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { StrataError } from '../errors.js';
 import { repoRoot } from '../testutil/paths.js';
-import { BlockDeflater, DEFLATE_BLOCK_SIZE as B, DEFLATE_DICTIONARY_SIZE as D } from './block-deflate.js';
+import { BlockDeflater, crc32Update, DEFLATE_BLOCK_SIZE as B, DEFLATE_DICTIONARY_SIZE as D, deflateAddon, ENCODER_VERSION } from './block-deflate.js';
 import { compressThreads, DeflatePool } from './deflate-pool.js';
 import type { TarEntry } from './entry.js';
 import { writeLayer } from './layer.js';
@@ -494,6 +494,19 @@ test('a failing block rejects with a StrataError and the pool keeps working', as
     await pool.close();
   }
   assert.throws(() => new BlockDeflater().compress(new Uint8Array(10), new Uint8Array(5), false), (e: unknown) => e instanceof StrataError && e.code === 'tar/compress-failed');
+});
+
+test('CRC-32: the addon (used where Node has no zlib.crc32), crc32Update and an independent bitwise CRC agree, also when continued', () => {
+  const addon = deflateAddon();
+  assert.equal(addon.encoderVersion, ENCODER_VERSION);
+  for (const input of [new Uint8Array(0), new TextEncoder().encode('a'), sample(100_000, 3), randomBytes(4097, 9)]) {
+    const want = crc32(input);
+    assert.equal(addon.crc32(0, input) >>> 0, want);
+    assert.equal(crc32Update(0, input), want);
+    const half = input.length >> 1;
+    assert.equal(addon.crc32(addon.crc32(0, input.subarray(0, half)), input.subarray(half)) >>> 0, want);
+  }
+  assert.equal(addon.crc32(0, new TextEncoder().encode('123456789')) >>> 0, 0xcbf43926);
 });
 
 test('STRATA_COMPRESS_THREADS: a whole number, else an input error naming the variable', () => {
