@@ -54,6 +54,24 @@ static void insert(finder *f, size_t p) {
   f->last = (int64_t)p;
 }
 
+/* insert() for every position in [from, to), faster: the 4 bytes roll in one at a time. */
+static void insert_run(finder *f, size_t from, size_t to) {
+  if (f->n < MIN_MATCH) return;
+  if (to > f->n - MIN_MATCH + 1) to = f->n - MIN_MATCH + 1;
+  if ((int64_t)from <= f->last) from = (size_t)(f->last + 1);
+  if (from >= to) return;
+  const uint8_t *b = f->buf;
+  uint32_t v = read32(b + from);
+  for (size_t p = from;;) {
+    uint32_t h = (uint32_t)(v * 2654435761u) >> (32 - HASH_LOG);
+    f->prev[p] = f->head[h];
+    f->head[h] = (int32_t)p;
+    if (++p >= to) break;
+    v = (v >> 8) | ((uint32_t)b[p + 3] << 24);
+  }
+  f->last = (int64_t)(to - 1);
+}
+
 static size_t match_len(const uint8_t *a, const uint8_t *b, size_t limit) {
   size_t l = 0;
   while (l < limit && a[l] == b[l]) l++;
@@ -124,8 +142,8 @@ static size_t parse(finder *f, size_t start, seq_t *seqs, uint8_t *lits, size_t 
     seqs[ns].off = off;
     ns++;
     size_t end = p + len;
-    /* positions inside the match (insert skips p if the lazy step put it in) */
-    for (size_t q = p; q < end; q++) insert(f, q);
+    /* positions inside the match (p itself may already be in from the lazy step) */
+    insert_run(f, p, end);
     p = end;
     anchor = end;
   }
@@ -861,7 +879,7 @@ size_t zs_encode_block(const uint8_t *hist, size_t hn, const uint8_t *block, siz
   memcpy(buf + hn, block, n);
   for (size_t i = 0; i < ((size_t)1 << HASH_LOG); i++) head[i] = -1;
   finder f = {buf, total, head, prev, -1, max_offset};
-  for (size_t p = 0; p < hn; p++) insert(&f, p);
+  insert_run(&f, 0, hn);
   size_t nlits = 0;
   size_t ns = parse(&f, hn, seqs, lits, &nlits);
   code_offsets(seqs, ns, cs);
