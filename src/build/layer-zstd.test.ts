@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { bufferIO } from '../cli/io.js';
 import { main } from '../cli/main.js';
@@ -82,6 +82,20 @@ test('build --layer-compression zstd: zstd layers, extraction as a base, skopeo,
     // skopeo accepts the layout and sees the zstd layers
     const inspect = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `oci:${store}:core-app`], { encoding: 'utf8' })) as Manifest;
     assert.deepEqual(inspect.layers.map((l) => l.digest), app.manifest.layers.map((l) => l.digest));
+
+    // exporting the zstd image as gzip needs the host zstd: without it, one clear error
+    // and no half-written layout
+    const failed = path.join(work, 'oci-failed');
+    const savedPath = process.env['PATH'];
+    process.env['PATH'] = tempDir('strata-zstd-nopath-');
+    try {
+      r = await cli('export', 'core-app', '--oci', failed, '--layer-compression', 'gzip', '--store', store);
+    } finally {
+      process.env['PATH'] = savedPath;
+    }
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /cannot run 'zstd' to read a zstd layer.*apt-get install zstd/);
+    assert.equal(existsSync(failed), false, 'the failed export left files behind');
 
     // verify rebuilds with zstd and reproduces the recorded zstd digests
     r = await cli('verify', 'core-app', '--layer-compression', 'zstd', '--tree', tree, '--store', store);

@@ -5,8 +5,8 @@
  * the manifest gets the new layer descriptors — so the result is byte for byte the image
  * `strata build --layer-compression <same>` makes from the same tree.
  */
-import { createReadStream } from 'node:fs';
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -18,7 +18,9 @@ import { parseImageConfig, parseIndex, parseManifest } from '../oci/validate.js'
 import { ParallelGzip } from '../tar/pinned-gzip.js';
 import { zstdDecompress } from '../tar/zstd-decode.js';
 import { ParallelZstd } from '../tar/zstd-frame.js';
+import { exportImage } from './export.js';
 import { BLOBS_DIR, INDEX_FILE } from './paths.js';
+import type { OciStore } from './store.js';
 
 export type PinnedLayerCompression = 'gzip' | 'zstd';
 
@@ -116,4 +118,22 @@ export async function recompressLayout(dir: string, to: PinnedLayerCompression):
   const kept = new Set<string>([digest, manifest.config.digest, ...layers.map((l) => l.digest)]);
   for (const d of [old.digest, ...replaced]) if (!kept.has(d)) await rm(blobFile(dir, d), { force: true });
   return desc;
+}
+
+/**
+ * `exportImage`, then, with `to`, `recompressLayout`. If recompressing fails, what the
+ * export wrote is removed again (the directory was new or empty), so a failed export
+ * leaves nothing behind.
+ */
+export async function exportImageAs(store: OciStore, ref: string, dir: string, to?: PinnedLayerCompression): Promise<Descriptor> {
+  const existed = existsSync(dir);
+  const stored = await exportImage(store, ref, dir);
+  if (to === undefined) return stored;
+  try {
+    return await recompressLayout(dir, to);
+  } catch (e) {
+    if (existed) for (const name of await readdir(dir)) await rm(path.join(dir, name), { recursive: true, force: true });
+    else await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
 }

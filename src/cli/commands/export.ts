@@ -2,13 +2,12 @@
 import path from 'node:path';
 import { checkDirContents } from '../../build/path-options.js';
 import { StrataError } from '../../errors.js';
-import { exportImage } from '../../store/export.js';
 import { defaultStorePath } from '../../store/paths.js';
 import { OciStore } from '../../store/store.js';
 import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { LAYER_COMPRESSION_OPTION, layerCompressionOpt } from '../layer-compression.js';
-import { recompressLayout } from '../../store/recompress.js';
+import { exportImageAs } from '../../store/recompress.js';
 import { checkOutputPath } from '../out-path.js';
 
 export const spec: CommandSpec = {
@@ -46,8 +45,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   checkDirContents('--oci', oci, dir, 'empty');
   const store = await OciStore.open(storeDir);
   const image = p.positionals[0]!;
-  const stored = await exportImage(store, image, dir);
-  const desc = layerCompression !== undefined ? await recompressLayout(dir, layerCompression) : stored;
+  const desc = await exportImageAs(store, image, dir, layerCompression);
   if (boolOpt(p, 'json')) io.json({ image, digest: desc.digest, oci: dir });
   else io.out(`exported ${image} ${desc.digest} to ${dir}\n`);
   return 0;
