@@ -193,7 +193,7 @@ export async function extractTar(src: ByteSource, root: string, opts: ExtractOpt
     }
   }
 
-  for await (const { header: h, body } of readTar(src, label)) {
+  for await (const { header: h, body, wholeBody } of readTar(src, label)) {
     entries++;
     const rel = safeEntryPath(h.name, label);
     const base = rel.slice(rel.lastIndexOf('/') + 1);
@@ -239,9 +239,15 @@ export async function extractTar(src: ByteSource, root: string, opts: ExtractOpt
         const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
         create(rel, h.name, () => void (fd = openSync(p, flags, 0o600)));
         try {
-          for await (const c of body) {
-            writeAll(fd, c);
-            bytes += c.length;
+          const whole = wholeBody();
+          if (whole) {
+            writeAll(fd, whole);
+            bytes += whole.length;
+          } else {
+            for await (const c of body) {
+              writeAll(fd, c);
+              bytes += c.length;
+            }
           }
           if (keepOwners) fchownSync(fd, h.uid, h.gid);
           fchmodSync(fd, h.mode);

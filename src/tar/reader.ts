@@ -32,6 +32,11 @@ export interface TarReadEntry {
   readonly header: TarHeader;
   /** The entry's data (size bytes). Read it before asking for the next entry, or it is skipped. */
   readonly body: AsyncIterable<Uint8Array>;
+  /**
+   * The whole (remaining) data at once when it is already buffered — most small files —
+   * without a promise per chunk; undefined otherwise (then iterate `body`).
+   */
+  readonly wholeBody: () => Uint8Array | undefined;
 }
 
 const dec = new TextDecoder('utf-8');
@@ -51,6 +56,24 @@ class ByteReader {
   offset = 0;
   constructor(src: ByteSource) {
     this.it = Symbol.asyncIterator in src ? src[Symbol.asyncIterator]() : src[Symbol.iterator]();
+  }
+  /**
+   * Exactly `n` bytes if they are already buffered, else undefined (then use exact()):
+   * most headers and small bodies, without a promise each.
+   */
+  takeBuffered(n: number): Uint8Array | undefined {
+    if (this.buf.length < n) return undefined;
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    this.offset += n;
+    return out;
+  }
+  /** Skip `n` bytes if they are buffered; false (nothing skipped) otherwise. */
+  skipBuffered(n: number): boolean {
+    if (this.buf.length < n) return false;
+    this.buf = this.buf.subarray(n);
+    this.offset += n;
+    return true;
   }
   /** Up to `max` bytes (at least 1 unless at end). */
   async some(max: number): Promise<Uint8Array | undefined> {
@@ -95,10 +118,22 @@ class ByteReader {
   }
 }
 
+/** A NUL-terminated field as UTF-8 (pure ASCII, the usual case, without a TextDecoder call). */
 function cstr(b: Uint8Array, off: number, len: number): string {
-  const f = b.subarray(off, off + len);
-  const z = f.indexOf(0);
-  return dec.decode(z < 0 ? f : f.subarray(0, z));
+  let end = off;
+  let ascii = true;
+  const stop = off + len;
+  for (; end < stop; end++) {
+    const c = b[end]!;
+    if (c === 0) break;
+    if (c >= 0x80) ascii = false;
+  }
+  if (end === off) return '';
+  return ascii ? Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1', off, end) : dec.decode(b.subarray(off, end));
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
 function num(b: Uint8Array, off: number, len: number, field: string, where: string): number {
@@ -113,10 +148,30 @@ function num(b: Uint8Array, off: number, len: number, field: string, where: stri
     }
     return v;
   }
+  // octal digits, optionally padded with spaces, ended by NUL or the field's end; any
+  // other byte takes the general path below (same result, same error)
+  let start = 0;
+  let end = f.indexOf(0);
+  if (end < 0) end = len;
+  while (start < end && isSpace(f[start]!)) start++;
+  while (end > start && isSpace(f[end - 1]!)) end--;
+  let v = 0;
+  let i = start;
+  for (; i < end; i++) {
+    const c = f[i]!;
+    if (c < 0x30 || c > 0x37) break;
+    v = v * 8 + (c - 0x30);
+  }
+  if (i === end) return v;
   const s = dec.decode(f).replace(/\0.*$/s, '').trim();
   if (s === '') return 0;
   if (!/^[0-7]+$/.test(s)) corrupt(`invalid ${field} '${s}'`, where);
   return parseInt(s, 8);
+}
+
+function isZeroBlock(b: Uint8Array): boolean {
+  for (let i = 0; i < BLOCK; i++) if (b[i] !== 0) return false;
+  return true;
 }
 
 function checksumOk(b: Uint8Array, stored: number): boolean {
@@ -159,9 +214,9 @@ export async function* readTar(src: ByteSource, label = 'archive'): AsyncGenerat
   let longLink: string | undefined;
   for (;;) {
     const where = `${label}: offset ${r.offset}`;
-    const b = await r.exact(BLOCK, 'header');
+    const b = r.takeBuffered(BLOCK) ?? (await r.exact(BLOCK, 'header'));
     if (!b) return; // EOF without end marker: accepted, like GNU tar does with a warning
-    if (b.every((x) => x === 0)) {
+    if (b[0] === 0 && isZeroBlock(b)) {
       // Drain what follows the end marker (record padding) so that a decompressor's
       // failure on a damaged tail is not missed.
       while (await r.some(1 << 20)) { /* discard */ }
@@ -189,11 +244,11 @@ export async function* readTar(src: ByteSource, label = 'archive'): AsyncGenerat
       const what = typeflag === 'S' ? 'sparse entries are not supported' : typeflag === 'M' || typeflag === 'V' ? 'multi-volume archives are not supported' : `unsupported entry type '${typeflag}'`;
       throw new StrataError('tar/unsupported-entry', `${where}: ${what}`, { hint: 'repack the archive with plain files', kind: 'input' });
     }
-    const magic = cstr(b, 257, 6);
-    const isUstar = magic === 'ustar' && b[262] === 0;
+    // 'ustar\0' (POSIX; old GNU has 'ustar ' and no prefix field)
+    const isUstar = b[257] === 0x75 && b[258] === 0x73 && b[259] === 0x74 && b[260] === 0x61 && b[261] === 0x72 && b[262] === 0;
     const prefix = isUstar ? cstr(b, 345, 155) : '';
     const rawName = cstr(b, 0, 100);
-    const pax = new Map([...global, ...local]);
+    const pax = global.size === 0 ? local : local.size === 0 ? global : new Map([...global, ...local]);
     const paxStr = (k: string): string | undefined => {
       const v = pax.get(k);
       return v === undefined ? undefined : dec.decode(v);
@@ -205,7 +260,7 @@ export async function* readTar(src: ByteSource, label = 'archive'): AsyncGenerat
       return Math.floor(Number(v));
     };
     const xattrs: Record<string, Uint8Array> = {};
-    for (const [k, v] of pax) if (k.startsWith('SCHILY.xattr.')) xattrs[k.slice('SCHILY.xattr.'.length)] = v;
+    if (pax.size) for (const [k, v] of pax) if (k.startsWith('SCHILY.xattr.')) xattrs[k.slice('SCHILY.xattr.'.length)] = v;
     const header: TarHeader = {
       name: paxStr('path') ?? longName ?? (prefix ? `${prefix}/${rawName}` : rawName),
       kind,
@@ -220,7 +275,7 @@ export async function* readTar(src: ByteSource, label = 'archive'): AsyncGenerat
       devmajor: kind === 'char' || kind === 'block' ? num(b, 329, 8, 'devmajor', where) : 0,
       devminor: kind === 'char' || kind === 'block' ? num(b, 337, 8, 'devminor', where) : 0,
       xattrs,
-      pax: Object.fromEntries([...pax].map(([k, v]) => [k, dec.decode(v)])),
+      pax: pax.size ? Object.fromEntries([...pax].map(([k, v]) => [k, dec.decode(v)])) : {},
     };
     local = new Map();
     longName = undefined;
@@ -239,9 +294,14 @@ export async function* readTar(src: ByteSource, label = 'archive'): AsyncGenerat
         }
       },
     };
-    yield { header, body };
-    if (left > 0) await r.skip(left);
+    const wholeBody = (): Uint8Array | undefined => {
+      const c = r.takeBuffered(left);
+      if (c) left = 0;
+      return c;
+    };
+    yield { header, body, wholeBody };
+    if (left > 0 && !r.skipBuffered(left)) await r.skip(left);
     left = 0;
-    await r.skip(skipAfter);
+    if (!r.skipBuffered(skipAfter)) await r.skip(skipAfter);
   }
 }
