@@ -5,8 +5,13 @@ export interface RenderOptions {
   readonly rdeps: boolean;
 }
 
-/** `{"packages":[{name,stage,version,deps,sources:[{id,file,hash}]}],"order":[…]}`, one line. */
-export function planToJson(plan: Plan, opts: RenderOptions): string {
+export interface PlanJson {
+  readonly packages: readonly Record<string, unknown>[];
+  readonly order: readonly string[];
+}
+
+/** `{packages:[{name,stage,version,deps,sources:[{id,file,hash}]}],order:[…]}` as a value. */
+export function planJson(plan: Plan, opts: RenderOptions): PlanJson {
   const packages = plan.images.map((i) => ({
     name: i.name,
     stage: i.stage,
@@ -15,7 +20,12 @@ export function planToJson(plan: Plan, opts: RenderOptions): string {
     ...(opts.rdeps ? { rdeps: i.rdeps } : {}),
     sources: i.sources.map((s) => ({ id: s.id, file: s.file, hash: s.hash })),
   }));
-  return `${JSON.stringify({ packages, order: plan.order })}\n`;
+  return { packages, order: plan.order };
+}
+
+/** planJson as one line of text. */
+export function planToJson(plan: Plan, opts: RenderOptions): string {
+  return `${JSON.stringify(planJson(plan, opts))}\n`;
 }
 
 /** A readable table: one block per level, images sorted by name. */

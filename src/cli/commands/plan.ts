@@ -9,7 +9,7 @@ import { StrataErrors, EXIT_INPUT } from '../../errors.js';
 import { parseCommand, boolOpt, stringOpt, TREE_OPTION, JSON_OPTION, type CommandSpec } from '../args.js';
 import { errorLines, type CliIO } from '../io.js';
 import { loadPlan } from '../../tree/load-plan.js';
-import { planToJson, planToTable } from '../../plan/render.js';
+import { planJson, planToTable } from '../../plan/render.js';
 
 export const spec: CommandSpec = {
   name: 'plan',
@@ -38,8 +38,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const { plan, errors } = loadPlan({ tree, images: p.positionals, keepGoing: boolOpt(p, 'keep-going') });
   if (errors.length > 0) io.err(`${errorLines(new StrataErrors(errors))}\n`);
   if (boolOpt(p, 'json')) {
-    // planToJson is the plan's one rendering; io.json gives it the layout of every --json.
-    const planned = JSON.parse(planToJson(plan, { rdeps })) as Record<string, unknown>;
+    const planned = planJson(plan, { rdeps });
     // --keep-going: the broken packages are part of the answer (the same lines as stderr).
     io.json(errors.length > 0 ? { ...planned, errors: errors.map((e) => e.toJSON()) } : planned);
   } else {
