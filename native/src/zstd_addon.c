@@ -1,10 +1,14 @@
 /*
  * strata_zstd: Node binding of strata's own zstd block encoder (zstd_encode.c).
  *
- *   encodeBlock(history: Uint8Array | null, block: Uint8Array, maxOffset: number, last: boolean): Buffer
- *   encodeBlockAsync(history, block, maxOffset, last, callback(err, Buffer))
+ *   encodeBlocks(history: Uint8Array | null, data: Uint8Array, maxOffset: number,
+ *                historySize: number, last: boolean): Buffer
+ *       zstd blocks (headers included) for `data` cut into 128 KiB blocks, each encoded
+ *       with the <= historySize bytes before it (in history ‖ data); `last` marks the
+ *       final block. Any grouping of blocks into calls gives the same bytes.
+ *   encodeBlocksAsync(history, data, maxOffset, historySize, last, callback(err, Buffer))
  *       the same bytes, computed on a libuv thread-pool thread; the caller must not
- *       change `history` or `block` until the callback runs (both are kept referenced).
+ *       change `history` or `data` until the callback runs (both are kept referenced).
  *   xxh64StateSize: number
  *   xxh64Init(state: Uint8Array), xxh64Update(state, data: Uint8Array),
  *   xxh64Low32(state): number   — XXH64 (seed 0) of everything updated, low 32 bits.
@@ -42,16 +46,20 @@ static bool get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
   return true;
 }
 
+/* At most this many bytes per call (64 blocks): bounds the memory of one job. */
+#define MAX_DATA ((size_t)64 * ZS_BLOCK_MAX)
+
 typedef struct {
   uint8_t *hist;
   size_t hn;
   uint8_t *block;
   size_t n;
   uint32_t max_offset;
+  uint32_t hist_size;
   bool last;
 } job_args;
 
-/* Arguments 0..3 → job_args; throws and returns false when they are wrong. */
+/* Arguments 0..4 → job_args; throws and returns false when they are wrong. */
 static bool read_args(napi_env env, napi_value *argv, job_args *a) {
   napi_valuetype t;
   a->hist = NULL;
@@ -62,11 +70,11 @@ static bool read_args(napi_env env, napi_value *argv, job_args *a) {
     return false;
   }
   if (!get_bytes(env, argv[1], &a->block, &a->n)) {
-    napi_throw_type_error(env, "EINVAL", "block must be a Uint8Array");
+    napi_throw_type_error(env, "EINVAL", "data must be a Uint8Array");
     return false;
   }
-  if (a->n > ZS_BLOCK_MAX) {
-    napi_throw_range_error(env, "EINVAL", "block larger than 128 KiB");
+  if (a->n > MAX_DATA) {
+    napi_throw_range_error(env, "EINVAL", "data larger than 64 blocks");
     return false;
   }
   uint32_t mo;
@@ -75,29 +83,33 @@ static bool read_args(napi_env env, napi_value *argv, job_args *a) {
     return false;
   }
   a->max_offset = mo;
-  if (napi_get_value_bool(env, argv[3], &a->last) != napi_ok) {
+  if (napi_get_value_uint32(env, argv[3], &a->hist_size) != napi_ok || a->hist_size == 0 || a->hist_size > mo) {
+    napi_throw_type_error(env, "EINVAL", "historySize must be a positive number <= maxOffset");
+    return false;
+  }
+  if (napi_get_value_bool(env, argv[4], &a->last) != napi_ok) {
     napi_throw_type_error(env, "EINVAL", "last must be a boolean");
     return false;
   }
   return true;
 }
 
-static napi_value encode_block(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+static napi_value encode_blocks(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) {
-    napi_throw_type_error(env, "EINVAL", "encodeBlock(history, block, maxOffset, last)");
+  if (argc < 5) {
+    napi_throw_type_error(env, "EINVAL", "encodeBlocks(history, data, maxOffset, historySize, last)");
     return NULL;
   }
   job_args a;
   if (!read_args(env, argv, &a)) return NULL;
-  uint8_t *out = malloc(ZS_BOUND(a.n));
+  uint8_t *out = malloc(ZS_BOUND_BLOCKS(a.n));
   if (!out) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  size_t len = zs_encode_block(a.hist, a.hn, a.block, a.n, a.max_offset, a.last, out);
+  size_t len = zs_encode_blocks(a.hist, a.hn, a.block, a.n, a.max_offset, a.hist_size, a.last, out);
   if (len == 0) {
     free(out);
     napi_throw_error(env, "ENOMEM", "out of memory in the zstd encoder");
@@ -125,8 +137,8 @@ typedef struct {
 static void execute(napi_env env, void *data) {
   (void)env;
   async_job *j = data;
-  j->out = malloc(ZS_BOUND(j->a.n));
-  j->len = j->out ? zs_encode_block(j->a.hist, j->a.hn, j->a.block, j->a.n, j->a.max_offset, j->a.last, j->out) : 0;
+  j->out = malloc(ZS_BOUND_BLOCKS(j->a.n));
+  j->len = j->out ? zs_encode_blocks(j->a.hist, j->a.hn, j->a.block, j->a.n, j->a.max_offset, j->a.hist_size, j->a.last, j->out) : 0;
 }
 
 static void complete(napi_env env, napi_status status, void *data) {
@@ -159,13 +171,13 @@ static void complete(napi_env env, napi_status status, void *data) {
   napi_call_function(env, undef, cb, 2, argv, &ignored);
 }
 
-static napi_value encode_block_async(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+static napi_value encode_blocks_async(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   napi_valuetype t;
-  if (argc < 5 || napi_typeof(env, argv[4], &t) != napi_ok || t != napi_function) {
-    napi_throw_type_error(env, "EINVAL", "encodeBlockAsync(history, block, maxOffset, last, callback)");
+  if (argc < 6 || napi_typeof(env, argv[5], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, "EINVAL", "encodeBlocksAsync(history, data, maxOffset, historySize, last, callback)");
     return NULL;
   }
   async_job *j = calloc(1, sizeof *j);
@@ -180,7 +192,7 @@ static napi_value encode_block_async(napi_env env, napi_callback_info info) {
   napi_value name;
   if ((j->a.hist && napi_create_reference(env, argv[0], 1, &j->hist_ref) != napi_ok) ||
       napi_create_reference(env, argv[1], 1, &j->block_ref) != napi_ok ||
-      napi_create_reference(env, argv[4], 1, &j->cb_ref) != napi_ok ||
+      napi_create_reference(env, argv[5], 1, &j->cb_ref) != napi_ok ||
       napi_create_string_utf8(env, "strata_zstd_block", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_create_async_work(env, NULL, name, execute, complete, j, &j->work) != napi_ok ||
       napi_queue_async_work(env, j->work) != napi_ok) {
@@ -242,10 +254,10 @@ static napi_value xxh64_low32(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_value f, size;
-  CHECK(napi_create_function(env, "encodeBlock", NAPI_AUTO_LENGTH, encode_block, NULL, &f));
-  CHECK(napi_set_named_property(env, exports, "encodeBlock", f));
-  CHECK(napi_create_function(env, "encodeBlockAsync", NAPI_AUTO_LENGTH, encode_block_async, NULL, &f));
-  CHECK(napi_set_named_property(env, exports, "encodeBlockAsync", f));
+  CHECK(napi_create_function(env, "encodeBlocks", NAPI_AUTO_LENGTH, encode_blocks, NULL, &f));
+  CHECK(napi_set_named_property(env, exports, "encodeBlocks", f));
+  CHECK(napi_create_function(env, "encodeBlocksAsync", NAPI_AUTO_LENGTH, encode_blocks_async, NULL, &f));
+  CHECK(napi_set_named_property(env, exports, "encodeBlocksAsync", f));
   CHECK(napi_create_function(env, "xxh64Init", NAPI_AUTO_LENGTH, xxh64_init, NULL, &f));
   CHECK(napi_set_named_property(env, exports, "xxh64Init", f));
   CHECK(napi_create_function(env, "xxh64Update", NAPI_AUTO_LENGTH, xxh64_update, NULL, &f));

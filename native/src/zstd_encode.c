@@ -43,6 +43,7 @@ typedef struct {
   int32_t *head;      /* 1 << HASH_LOG, -1 = none */
   int32_t *prev;      /* n */
   int64_t last;       /* last position inserted (positions go in increasing order) */
+  size_t low;         /* the current block's history starts here: older entries end a chain */
   uint32_t max_offset;
 } finder;
 
@@ -91,7 +92,7 @@ static size_t find(const finder *f, size_t p, uint32_t *off) {
   int32_t c = f->head[hash4(buf + p)];
   for (int depth = 0; c >= 0 && depth < CHAIN_DEPTH; depth++) {
     size_t cand = (size_t)c;
-    if (cand >= p || p - cand > f->max_offset) break;
+    if (cand < f->low || cand >= p || p - cand > f->max_offset) break;
     if (buf[cand + best] == buf[p + best] && read32(buf + cand) == here) {
       size_t l = MIN_MATCH + match_len(buf + cand + MIN_MATCH, buf + p + MIN_MATCH, limit - MIN_MATCH);
       if (l > best && (l > MIN_MATCH || p - cand <= FAR_MIN4)) {
@@ -847,50 +848,65 @@ static size_t raw_block(const uint8_t *block, size_t n, int last, uint8_t *out) 
   return 3 + n;
 }
 
-size_t zs_encode_block(const uint8_t *hist, size_t hn, const uint8_t *block, size_t n,
-                       uint32_t max_offset, int last, uint8_t *out) {
-  if (n > ZS_BLOCK_MAX) return 0;
-  if (n == 0) return raw_block(block, 0, last, out);
-  int same = 1;
-  for (size_t i = 1; i < n && same; i++) same = block[i] == block[0];
-  if (same && n > 1) {
-    block_header(out, last, 1, n);
-    out[3] = block[0];
-    return 4;
-  }
-  if (hn > max_offset) {
-    hist += hn - max_offset;
-    hn = max_offset;
+/*
+ * Consecutive blocks share one match finder: positions are inserted once, and a block's
+ * chain walks end at the start of its own history (low), so each block is encoded
+ * exactly as if it had been given its history alone (the chains hold the same positions
+ * from low on, in the same order).
+ */
+size_t zs_encode_blocks(const uint8_t *hist, size_t hn, const uint8_t *data, size_t n,
+                        uint32_t max_offset, size_t hist_size, int last, uint8_t *out) {
+  const size_t B = ZS_BLOCK_MAX;
+  if (n == 0) return raw_block(data, 0, last, out);
+  if (hn > hist_size) {
+    hist += hn - hist_size;
+    hn = hist_size;
   }
   size_t total = hn + n;
   uint8_t *buf = malloc(total);
   int32_t *head = malloc(sizeof(int32_t) << HASH_LOG);
   int32_t *prev = malloc(sizeof(int32_t) * total);
-  seq_t *seqs = malloc(sizeof(seq_t) * (n / MIN_MATCH + 1));
-  coded_seq *cs = malloc(sizeof(coded_seq) * (n / MIN_MATCH + 1));
-  uint8_t *lits = malloc(n);
-  uint8_t *body = malloc(4 * n + 64);
-  uint8_t *scratch = malloc(2 * n + 128);
+  seq_t *seqs = malloc(sizeof(seq_t) * (B / MIN_MATCH + 1));
+  coded_seq *cs = malloc(sizeof(coded_seq) * (B / MIN_MATCH + 1));
+  uint8_t *lits = malloc(B);
+  uint8_t *body = malloc(4 * B + 64);
+  uint8_t *scratch = malloc(2 * B + 128);
   fse_table *tables = malloc(4 * sizeof(fse_table));
-  uint8_t *codes = malloc(3 * (n / MIN_MATCH + 1));
-  size_t result = 0;
+  uint8_t *codes = malloc(3 * (B / MIN_MATCH + 1));
+  size_t o = 0;
   if (!buf || !head || !prev || !seqs || !cs || !lits || !body || !scratch || !tables || !codes) goto done;
   if (hn) memcpy(buf, hist, hn);
-  memcpy(buf + hn, block, n);
+  memcpy(buf + hn, data, n);
   for (size_t i = 0; i < ((size_t)1 << HASH_LOG); i++) head[i] = -1;
-  finder f = {buf, total, head, prev, -1, max_offset};
-  insert_run(&f, 0, hn);
-  size_t nlits = 0;
-  size_t ns = parse(&f, hn, seqs, lits, &nlits);
-  code_offsets(seqs, ns, cs);
-  size_t o = write_literals(lits, nlits, body, scratch, &tables[3]);
-  o += write_sequences(cs, ns, body + o, tables, codes);
-  if (o >= n) {
-    result = raw_block(block, n, last, out);
-  } else {
-    block_header(out, last, 2, o);
-    memcpy(out + 3, body, o);
-    result = 3 + o;
+  finder f = {buf, hn, head, prev, -1, 0, max_offset};
+  for (size_t start = hn; start < total; start += B) {
+    size_t bn = total - start < B ? total - start : B;
+    int is_last = last && start + bn == total;
+    const uint8_t *block = buf + start;
+    /* everything before the block is history: insert what is not in yet */
+    f.n = start + bn;
+    f.low = start > hist_size ? start - hist_size : 0;
+    insert_run(&f, 0, start);
+    int same = 1;
+    for (size_t i = 1; i < bn && same; i++) same = block[i] == block[0];
+    if (same && bn > 1) {
+      block_header(out + o, is_last, 1, bn);
+      out[o + 3] = block[0];
+      o += 4;
+      continue;
+    }
+    size_t nlits = 0;
+    size_t ns = parse(&f, start, seqs, lits, &nlits);
+    code_offsets(seqs, ns, cs);
+    size_t c = write_literals(lits, nlits, body, scratch, &tables[3]);
+    c += write_sequences(cs, ns, body + c, tables, codes);
+    if (c >= bn) {
+      o += raw_block(block, bn, is_last, out + o);
+    } else {
+      block_header(out + o, is_last, 2, c);
+      memcpy(out + o + 3, body, c);
+      o += 3 + c;
+    }
   }
 done:
   free(buf);
@@ -903,7 +919,13 @@ done:
   free(scratch);
   free(tables);
   free(codes);
-  return result;
+  return o;
+}
+
+size_t zs_encode_block(const uint8_t *hist, size_t hn, const uint8_t *block, size_t n,
+                       uint32_t max_offset, int last, uint8_t *out) {
+  if (n > ZS_BLOCK_MAX) return 0;
+  return zs_encode_blocks(hist, hn, block, n, max_offset, hn > max_offset ? max_offset : hn, last, out);
 }
 
 /* ---------------------------------------------------------------- XXH64 */

@@ -43,33 +43,47 @@ export function zstdFrameTrailer(checksumLow32: number): Uint8Array {
   return t;
 }
 
-interface CutBlock {
-  readonly block: Uint8Array;
-  /** The stream bytes before the block, at most ZSTD_HISTORY_SIZE (null for block 0). */
+/**
+ * Blocks encoded in one call (ADR 0166): they share one match finder, so the history is
+ * indexed once per group instead of once per block. Changes speed only, never bytes.
+ */
+export const ZSTD_GROUP_BLOCKS = 4;
+
+interface CutGroup {
+  /** Consecutive blocks, all full except possibly the stream's last. */
+  readonly data: Uint8Array;
+  /** The stream bytes before the group, at most ZSTD_HISTORY_SIZE (null at the start). */
   readonly history: Uint8Array | null;
+  /** The group ends the stream. */
   readonly last: boolean;
 }
 
 /**
- * Cuts a byte stream into 128 KiB blocks, keeps the checksum, and gives each block its
- * history. A full block is released only when more input arrives (or at finish), because
- * whether a block is the last one is part of its bytes. Released buffers are fresh and
- * never written again.
+ * Cuts a byte stream into 128 KiB blocks and those into groups of `group` blocks, keeps
+ * the checksum, and gives each group its history. A full block is released only when more
+ * input arrives (or at finish), because whether a block is the last one is part of its
+ * bytes. Released buffers are fresh and never written again.
  */
 class ZstdCutter {
   private cur = new Uint8Array(ZSTD_BLOCK_SIZE);
   private fill = 0;
   /** The last full blocks, oldest first, together at most ZSTD_HISTORY_SIZE bytes. */
   private readonly recent: Uint8Array[] = [];
+  private pending: Uint8Array[] = [];
+  private pendingHistory: Uint8Array | null = null;
   readonly hash = new Xxh64();
 
-  push(data: Uint8Array): CutBlock[] {
-    const out: CutBlock[] = [];
+  constructor(private readonly group: number) {
+    if (!Number.isInteger(group) || group < 1 || group > 64) throw new RangeError(`zstd group of ${group} blocks`);
+  }
+
+  push(data: Uint8Array): CutGroup[] {
+    const out: CutGroup[] = [];
     if (data.length === 0) return out;
     this.hash.update(data);
     let off = 0;
     while (off < data.length) {
-      if (this.fill === ZSTD_BLOCK_SIZE) out.push(this.release(false));
+      if (this.fill === ZSTD_BLOCK_SIZE) this.release(false, out);
       const n = Math.min(data.length - off, ZSTD_BLOCK_SIZE - this.fill);
       this.cur.set(data.subarray(off, off + n), this.fill);
       this.fill += n;
@@ -78,27 +92,43 @@ class ZstdCutter {
     return out;
   }
 
-  finish(): CutBlock {
-    return this.release(true);
+  finish(): CutGroup {
+    const out: CutGroup[] = [];
+    this.release(true, out);
+    return out[0]!;
   }
 
-  private release(last: boolean): CutBlock {
+  private release(last: boolean, out: CutGroup[]): void {
     const block = this.fill === ZSTD_BLOCK_SIZE ? this.cur : this.cur.slice(0, this.fill);
-    const history = this.recent.length === 0 ? null : concat(this.recent);
+    if (this.pending.length === 0) this.pendingHistory = this.recent.length === 0 ? null : concat(this.recent);
+    this.pending.push(block);
     if (!last) {
       this.recent.push(block);
       if (this.recent.length > ZSTD_HISTORY_SIZE / ZSTD_BLOCK_SIZE) this.recent.shift();
     }
     this.cur = new Uint8Array(ZSTD_BLOCK_SIZE);
     this.fill = 0;
-    return { block, history, last };
+    if (last || this.pending.length === this.group) {
+      out.push({ data: this.pending.length === 1 ? this.pending[0]! : concat(this.pending), history: this.pendingHistory, last });
+      this.pending = [];
+      this.pendingHistory = null;
+    }
   }
+}
+
+function encodeSync(g: CutGroup): Uint8Array {
+  return zstdAddon().encodeBlocks(g.history, g.data, ZSTD_WINDOW_SIZE, ZSTD_HISTORY_SIZE, g.last);
 }
 
 /** Streaming pinned zstd in the calling thread. `push` bytes, then `finish`. */
 export class PinnedZstd {
-  private readonly cutter = new ZstdCutter();
+  private readonly cutter: ZstdCutter;
   private started = false;
+
+  /** `group`: blocks per encoder call (speed only; default ZSTD_GROUP_BLOCKS). */
+  constructor(group = ZSTD_GROUP_BLOCKS) {
+    this.cutter = new ZstdCutter(group);
+  }
 
   push(data: Uint8Array): Uint8Array[] {
     return this.cutter.push(data).map((b) => this.encode(b));
@@ -110,8 +140,8 @@ export class PinnedZstd {
     return out;
   }
 
-  private encode(b: CutBlock): Uint8Array {
-    const bytes = zstdAddon().encodeBlock(b.history, b.block, ZSTD_WINDOW_SIZE, b.last);
+  private encode(g: CutGroup): Uint8Array {
+    const bytes = encodeSync(g);
     if (this.started) return bytes;
     this.started = true;
     return concat([zstdFrameHeader(), bytes]);
@@ -152,9 +182,9 @@ function sharedSlots(): EncodeSlots {
   return (slots ??= new EncodeSlots(Math.max(1, Math.min(compressThreads(process.env.STRATA_COMPRESS_THREADS), uvPool - 1))));
 }
 
-function encodeAsync(b: CutBlock): Promise<Uint8Array> {
+function encodeAsync(g: CutGroup): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    zstdAddon().encodeBlockAsync(b.history, b.block, ZSTD_WINDOW_SIZE, b.last, (err, out) => {
+    zstdAddon().encodeBlocksAsync(g.history, g.data, ZSTD_WINDOW_SIZE, ZSTD_HISTORY_SIZE, g.last, (err, out) => {
       if (out && !err) return resolve(out);
       reject(new StrataError('tar/compress-failed', `zstd compression failed: ${err?.message ?? 'no output'}`, {
         hint: 'retry the build; if it persists, report the error (or build with --layer-compression gzip)',
@@ -168,8 +198,10 @@ function encodeAsync(b: CutBlock): Promise<Uint8Array> {
 export interface ParallelZstdOptions {
   /** Blocks encoded at once (default: the process-wide STRATA_COMPRESS_THREADS limit). Changes speed only. */
   readonly threads?: number;
-  /** Blocks in flight at most (default 4 per thread). Changes memory only. */
+  /** Groups in flight at most (default 2 per thread). Changes memory only. */
   readonly window?: number;
+  /** Blocks per encoder call (default ZSTD_GROUP_BLOCKS). Changes speed only. */
+  readonly group?: number;
 }
 
 /**
@@ -178,7 +210,7 @@ export interface ParallelZstdOptions {
  * ready, in order.
  */
 export class ParallelZstd {
-  private readonly cutter = new ZstdCutter();
+  private readonly cutter: ZstdCutter;
   private readonly slots: EncodeSlots;
   private readonly window: number;
   private readonly inflight: Promise<Uint8Array>[] = [];
@@ -187,8 +219,9 @@ export class ParallelZstd {
 
   constructor(opts: ParallelZstdOptions = {}) {
     zstdAddon(); // fail early when the encoder is not built
+    this.cutter = new ZstdCutter(opts.group ?? ZSTD_GROUP_BLOCKS);
     this.slots = opts.threads !== undefined ? new EncodeSlots(opts.threads) : sharedSlots();
-    this.window = opts.window ?? this.slots.size * 4;
+    this.window = opts.window ?? this.slots.size * 2;
   }
 
   async push(data: Uint8Array): Promise<Uint8Array[]> {
@@ -208,8 +241,8 @@ export class ParallelZstd {
     return this.withHeader(out);
   }
 
-  private submit(b: CutBlock): void {
-    const p = this.slots.run(() => encodeAsync(b));
+  private submit(g: CutGroup): void {
+    const p = this.slots.run(() => encodeAsync(g));
     p.catch((e: unknown) => void (this.failed ??= e));
     this.inflight.push(p);
   }

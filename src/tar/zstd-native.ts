@@ -10,10 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { StrataError } from '../errors.js';
 
 export interface ZstdAddon {
-  /** One zstd block (header + content) of `block` with `history` before it in the frame. */
-  encodeBlock(history: Uint8Array | null, block: Uint8Array, maxOffset: number, last: boolean): Buffer;
+  /**
+   * zstd blocks (headers included) of `data` cut into 128 KiB blocks, each encoded with the
+   * at most `historySize` bytes before it in history ‖ data; `last` marks the final block.
+   * Any grouping of blocks into calls gives the same bytes.
+   */
+  encodeBlocks(history: Uint8Array | null, data: Uint8Array, maxOffset: number, historySize: number, last: boolean): Buffer;
   /** The same bytes, computed on a libuv thread-pool thread. */
-  encodeBlockAsync(history: Uint8Array | null, block: Uint8Array, maxOffset: number, last: boolean, cb: (err: Error | undefined, out: Buffer | undefined) => void): void;
+  encodeBlocksAsync(
+    history: Uint8Array | null, data: Uint8Array, maxOffset: number, historySize: number, last: boolean,
+    cb: (err: Error | undefined, out: Buffer | undefined) => void,
+  ): void;
   readonly xxh64StateSize: number;
   xxh64Init(state: Uint8Array): void;
   xxh64Update(state: Uint8Array, data: Uint8Array): void;

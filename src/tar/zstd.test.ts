@@ -139,22 +139,26 @@ test('golden: the bytes of a fixed corpus never change', () => {
 // If this changes, the zstd layer format changed: that needs a new ADR and format version.
 const GOLDEN_SHA256 = '4f5cd33a7300bae15ccf995dd3da8db1f6aa4d3b0ed33fd6cd5528b10490d3f7';
 
-test('chunking and thread count never change the bytes', async () => {
-  const data = sample(5 * B + 12345, 9);
+test('chunking, grouping of blocks and thread count never change the bytes', async () => {
+  // 10 blocks: later blocks see a full 1 MiB history that starts inside earlier groups
+  const data = sample(10 * B + 12345, 9);
   const whole = zstdPinned(data);
-  for (const step of [997, 65536, B, 300_001]) {
-    const z = new PinnedZstd();
+  // one block per call: each block given only its own history (the format's definition)
+  const single = new PinnedZstd(1);
+  assert.equal(sha(concat([...single.push(data), ...single.finish()])), sha(whole), 'one block per call');
+  for (const [step, group] of [[997, 4], [65536, 2], [B, 3], [300_001, 8], [data.length, 64]] as const) {
+    const z = new PinnedZstd(group);
     const parts: Uint8Array[] = [];
     for (let i = 0; i < data.length; i += step) parts.push(...z.push(data.subarray(i, i + step)));
     parts.push(...z.finish());
-    assert.equal(sha(concat(parts)), sha(whole), `PinnedZstd, chunks of ${step}`);
+    assert.equal(sha(concat(parts)), sha(whole), `PinnedZstd, chunks of ${step}, groups of ${group}`);
   }
-  for (const [threads, window] of [[1, 1], [2, 8], [3, 2]] as const) {
-    const z = new ParallelZstd({ threads, window });
+  for (const [threads, window, group] of [[1, 1, 1], [2, 8, 4], [3, 2, 2], [2, 1, 5]] as const) {
+    const z = new ParallelZstd({ threads, window, group });
     const parts: Uint8Array[] = [];
     for (let i = 0; i < data.length; i += 77_777) parts.push(...(await z.push(data.subarray(i, i + 77_777))));
     parts.push(...(await z.finish()));
-    assert.equal(sha(concat(parts)), sha(whole), `ParallelZstd threads ${threads} window ${window}`);
+    assert.equal(sha(concat(parts)), sha(whole), `ParallelZstd threads ${threads} window ${window} group ${group}`);
   }
 });
 
