@@ -9,6 +9,14 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { BLOBS_DIR, INDEX_FILE, LAYOUT_FILE, LOCK_FILE, TMP_DIR } from '../store/paths.js';
+
+/**
+ * The entries a store has while another process is still creating it (OciStore.open makes
+ * blobs/ and tmp/, then index.json under the lock, oci-layout last) or after such a
+ * creation was killed: such a directory is a store in the making, not foreign files.
+ */
+const STORE_OWN_NAMES = new Set([BLOBS_DIR.split(path.sep)[0]!, TMP_DIR, INDEX_FILE, LOCK_FILE, LAYOUT_FILE]);
 
 /** `contents`: 'store' (an OCI layout or nothing) or 'empty'. A missing directory passes. */
 export function checkDirContents(option: string, shown: string, resolved: string, contents: 'store' | 'empty'): void {
@@ -34,7 +42,7 @@ export function checkDirContents(option: string, shown: string, resolved: string
       location: { file: shown }, hint: `${option} takes a new or empty directory: strata does not add to or write over existing files`, kind: 'input',
     });
   }
-  if (!layout) {
+  if (!layout && !names.every((n) => STORE_OWN_NAMES.has(n))) {
     throw new StrataError('build/path-not-a-store', `${option}: not empty and not a strata store (no oci-layout file)`, {
       location: { file: shown }, hint: `give ${option} an existing store, or a new or empty directory for a new one`, kind: 'input',
     });
