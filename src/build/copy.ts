@@ -96,7 +96,11 @@ export class UpperWriter {
       mkdirSync(this.up(a));
       lchownSync(this.up(a), meta.uid, meta.gid);
       chmodSync(this.up(a), meta.mode);
-      if (merged) this.dirTimes.set(a, merged.mtime);
+      if (merged) {
+        // a copy-up keeps the directory's kept attributes, as the kernel's does (ADR 0155)
+        if (merged.abs !== '') for (const [k, v] of keptXattrs(merged.abs, 'dir')) setXattr(this.up(a), k, v);
+        this.dirTimes.set(a, merged.mtime);
+      }
       this.view.invalidate();
     }
   }
@@ -151,9 +155,7 @@ export class UpperWriter {
       const mode = o.chmod ?? (o.context ? 0o755 : node.mode);
       lchownSync(this.up(target), uid, gid);
       chmodSync(this.up(target), mode);
-      if (o.move && o.carryXattrs) {
-        for (const [k, v] of readXattrs(node.abs)) if (keepsArchiveXattr(k)) setXattr(this.up(target), k, v);
-      }
+      if (carriesXattrs(o)) for (const [k, v] of keptXattrs(node.abs, 'dir')) setKept(this.up(target), target, k, v, o);
       this.dirTimes.set(target, mtime);
       for (const name of src.list(srcRel)) this.placeChild(src, srcRel, name, target, o);
       return;
@@ -171,12 +173,13 @@ export class UpperWriter {
       }
       if (o.move) moveFile(node.abs, dest);
       else copyFileSync(node.abs, dest);
-      // chown clears a file capability: keep it to set again last
-      const capability = o.move && o.carryXattrs ? readXattrs(dest).find(([k]) => k === CAPABILITY_XATTR) : undefined;
+      // the source's kept attributes, set after the chown (which clears a file capability);
+      // a moved file still has its user.* ones, only the capability needs setting again
+      const xattrs = !carriesXattrs(o) ? [] : o.move ? keptXattrs(dest, 'file').filter(([k]) => k === CAPABILITY_XATTR) : keptXattrs(node.abs, 'file');
       lchownSync(dest, uid, gid);
       const mode = o.chmod ?? (o.context ? ((node.mode & 0o111) !== 0 ? 0o755 : 0o644) : node.mode);
       chmodSync(dest, mode);
-      if (capability) setXattr(dest, capability[0], capability[1]);
+      for (const [k, v] of xattrs) setKept(dest, target, k, v, o);
       utimesSync(dest, mtime, mtime);
       if (node.inode !== undefined && !o.context) this.linked.set(node.inode, target);
     } else if (node.kind === 'symlink') {
@@ -205,6 +208,33 @@ export class UpperWriter {
         // removed later in the same step
       }
     }
+  }
+}
+
+/**
+ * Whether a copy carries its sources' kept extended attributes (user.* and
+ * security.capability, ADR 0155): `COPY --from` (a stage's or store image's files) and an
+ * ADD archive's unpacked files that had some; never build-context files, whose host
+ * attributes must not leak into the layer (ADR 0172).
+ */
+function carriesXattrs(o: CopyOptions): boolean {
+  return !o.context && (!o.move || o.carryXattrs === true);
+}
+
+/**
+ * The attributes of `abs` a layer keeps, by name: user.* (not user.overlay.*) on files and
+ * directories, security.capability on regular files only.
+ */
+export function keptXattrs(abs: string, kind: 'file' | 'dir'): Array<[string, Buffer]> {
+  return readXattrs(abs).filter(([k]) => keepsArchiveXattr(k) && (kind === 'file' || k !== CAPABILITY_XATTR));
+}
+
+function setKept(abs: string, rel: string, name: string, value: Buffer, o: CopyOptions): void {
+  try {
+    setXattr(abs, name, value);
+  } catch (e) {
+    throw buildError('build/copy-xattr', `cannot set the extended attribute ${name} on '/${rel}' (${(e as Error).message})`,
+      'the file system holding the store must support user.* extended attributes (ext4, xfs, btrfs, tmpfs ≥ 6.6)', o.location);
   }
 }
 
@@ -300,6 +330,8 @@ export function copySources(w: UpperWriter, src: SourceFs, sources: readonly str
         const mode = o.chmod ?? (o.context ? 0o755 : node.mode);
         if (destRel.includes('/')) w.ensureDir(destRel.slice(0, destRel.lastIndexOf('/')), newDirMeta(o));
         w.ensureDir(destRel, { mode, uid: o.owner?.uid ?? (o.context ? 0 : node.uid), gid: o.owner?.gid ?? (o.context ? 0 : node.gid) });
+        // the directory made for the source directory gets its attributes too
+        if (carriesXattrs(o)) for (const [k, v] of keptXattrs(node.abs, 'dir')) setKept(path.join(w.upper, destRel), destRel, k, v, o);
       }
       const targetDir = existing?.kind === 'symlink' ? resolveInRoot(w.view, destRel, true) : destRel;
       for (const name of src.list(s)) {
