@@ -25,7 +25,7 @@ test('every required check passes on this host', async () => {
   assert.deepEqual(failed, []);
   assert.deepEqual(
     checks.map((c) => c.name),
-    ['root', 'bubblewrap', 'unshare', 'native helpers', 'user namespaces', 'overlayfs', 'i386 execution', 'sandbox', 'free disk'],
+    ['root', 'bubblewrap', 'unshare', 'native helpers', 'user namespaces', 'overlayfs', 'i386 execution', 'sandbox', 'free disk', 'zstd'],
   );
 });
 

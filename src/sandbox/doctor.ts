@@ -6,6 +6,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSy
 import os from 'node:os';
 import path from 'node:path';
 import { isStrataError } from '../errors.js';
+import { zstdCheck, zstdNeeds } from './doctor-zstd.js';
 import { execHelperPath, xattrAddon } from './native.js';
 import { i386ExitElf } from './i386-probe.js';
 import { run } from './run.js';
@@ -25,6 +26,10 @@ export interface DoctorOptions {
   readonly storeDir: string;
   /** Minimum free bytes under the store. Default 10 GiB. */
   readonly minFreeBytes?: number;
+  /** The tree, to tell whether it needs the host zstd (ADR 0156); none: only the store is looked at. */
+  readonly tree?: string;
+  /** The zstd program to look for (tests name a missing one). Default 'zstd'. */
+  readonly zstdTool?: string;
 }
 
 export const DEFAULT_MIN_FREE_BYTES = 10 * 1024 ** 3;
@@ -69,6 +74,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   else checks.push(check('sandbox', true, false, 'skipped: a check above failed', 'fix the failed checks above'));
 
   checks.push(diskCheck(options.storeDir, options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES));
+  checks.push(zstdCheck(options.zstdTool ?? 'zstd', zstdNeeds(options.tree, options.storeDir)));
   return checks;
 }
 

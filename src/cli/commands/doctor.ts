@@ -2,11 +2,13 @@
 import path from 'node:path';
 import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, checkPathOption, intOpt, noPositionals, parseCommand, stringOpt, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { checkOutputPath } from '../out-path.js';
+import { checkDirContents } from '../../build/path-options.js';
 import { DEFAULT_MIN_FREE_BYTES, runDoctor, type DoctorCheck } from '../../sandbox/doctor.js';
 
 export const spec: CommandSpec = {
   name: 'doctor',
-  summary: 'check the host: bubblewrap, overlayfs, user namespaces, i386 execution, free disk',
+  summary: 'check the host: bubblewrap, overlayfs, user namespaces, i386 execution, free disk, zstd',
   usage: 'strata doctor [options]',
   options: {
     tree: TREE_OPTION,
@@ -14,7 +16,7 @@ export const spec: CommandSpec = {
     'min-free-gib': { type: 'string', valueName: 'N', description: `free space required under the store (default ${DEFAULT_MIN_FREE_BYTES / 1024 ** 3})` },
     json: JSON_OPTION,
   },
-  details: 'Exit 0 when every required check passes, 1 otherwise. Each failed check prints how to fix it.',
+  details: 'Exit 0 when every required check passes, 1 otherwise. Each failed check prints how to fix it. zstd is required only when the tree or its store needs it (a .zst source or ADD, zstd layers in the store); otherwise a missing zstd is a warning.',
 };
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
@@ -26,9 +28,13 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   if (treeOpt !== undefined) checkPathOption('--tree', treeOpt, tree, 'dir');
   const storeOpt = stringOpt(p, 'store');
   const storeDir = path.resolve(io.cwd, storeOpt ?? path.join(tree, '.strata', 'store'));
-  if (storeOpt !== undefined) checkPathOption('--store', storeOpt, storeDir, 'dir');
+  if (storeOpt !== undefined) {
+    // the same checks as build's --store (ADRs 0173, 0177): a place build would refuse is bad input here too
+    checkOutputPath('--store', storeOpt, storeDir, 'dir', { hint: '--store takes a writable directory for the store (created if missing)' });
+    checkDirContents('--store', storeOpt, storeDir, 'store');
+  }
   const minGib = intOpt(p, 'min-free-gib', 'doctor', 0);
-  const checks = await runDoctor({ storeDir, ...(minGib !== undefined ? { minFreeBytes: minGib * 1024 ** 3 } : {}) });
+  const checks = await runDoctor({ storeDir, tree, ...(minGib !== undefined ? { minFreeBytes: minGib * 1024 ** 3 } : {}) });
   const ok = checks.every((c) => c.ok || !c.required);
   if (boolOpt(p, 'json')) io.json({ ok, checks });
   else io.out(formatChecks(checks));
