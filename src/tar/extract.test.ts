@@ -147,7 +147,9 @@ test('whiteouts: apply mode deletes lower paths and opaque clears lower contents
     assert.ok(existsSync(path.join(base, 'etc', 'kept')));
     assert.deepEqual(execFileSync('ls', ['-A', path.join(base, 'var')]).toString(), '.new\n');
     const seen: string[] = [];
-    await extractTar([layer], tmp(), { whiteouts: async (p, k) => void seen.push(`${k}:${p}`) });
+    const other = path.join(base, 'other');
+    mkdirSync(other);
+    await extractTar([layer], other, { whiteouts: async (p, k) => void seen.push(`${k}:${p}`) });
     assert.deepEqual(seen, ['whiteout:etc/gone', 'opaque:var']);
   } finally {
     rmSync(base, { recursive: true, force: true });
