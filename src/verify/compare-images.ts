@@ -4,6 +4,7 @@
  * (status 'different', 'only-a', 'only-b'). Pure.
  */
 import type { ImageConfig, ImageManifest } from '../oci/types.js';
+import { compressionLayerNote } from './compression.js';
 import { diffJson } from './json-diff.js';
 import type { FieldDifference, ImageComparison, LayerComparison, LayerSide } from './types.js';
 
@@ -41,7 +42,8 @@ export function pairLayers(a: ImageView, b: ImageView): LayerComparison[] {
     else if (!la && lb) out.push({ index: i, status: 'only-b', b: lb });
     else if (la && lb) {
       const status = la.diffId !== lb.diffId ? 'different' : la.digest === lb.digest && la.mediaType === lb.mediaType ? 'identical' : 'recompressed';
-      out.push({ index: i, status, a: la, b: lb });
+      const note = status === 'recompressed' ? compressionLayerNote(la, lb) : undefined;
+      out.push({ index: i, status, a: la, b: lb, ...(note ? { note } : {}) });
     }
   }
   return out;

@@ -157,7 +157,7 @@ test('cpuList: ranges', () => {
 test('the pure core of src/verify imports no fs, child_process or network module', async () => {
   const { readFileSync } = await import('node:fs');
   const { repoRoot } = await import('../testutil/paths.js');
-  const pure = ['types', 'json-diff', 'compare-images', 'compare-entries', 'text-diff', 'render', 'variation'];
+  const pure = ['types', 'json-diff', 'compare-images', 'compare-entries', 'compression', 'text-diff', 'render', 'variation'];
   const banned = /from\s+['"](node:)?(fs|fs\/promises|child_process|worker_threads|net|http|https|dgram|tls|dns)['"]|import\(\s*['"](node:)?(fs|child_process|net|http|https)/;
   for (const name of pure) {
     const text = readFileSync(`${repoRoot}/src/verify/${name}.ts`, 'utf8');

@@ -47,6 +47,7 @@ function layerLines(l: LayerComparison): string[] {
         `${head}: same files (diff_id ${l.a!.diffId}), different compressed bytes:`,
         `  A blob ${side(l.a!)}`,
         `  B blob ${side(l.b!)}`,
+        ...(l.note ? [`  ${l.note}`] : []),
       ];
     case 'only-a':
       out.push(`${head}: only in A: diff_id ${l.a!.diffId}, blob ${side(l.a!)}${l.entriesA !== undefined ? `, ${l.entriesA} entries` : ''}`);

@@ -19,6 +19,7 @@ import { compareUtf8 } from '../oci/canonical-json.js';
 import { defaultCacheDir } from '../source/cache.js';
 import { defaultStorePath } from '../store/paths.js';
 import { parseDigestsFile } from '../trust/digests-file.js';
+import { compressionMismatchNote, compressionOnlyDifference, type CompressionOnly } from './compression.js';
 import { diffImages } from './diff-images.js';
 import { openLayoutImage } from './image-source.js';
 import { errorFromResult, type RebuildRequest, type RebuildResult } from './rebuild-child.js';
@@ -53,7 +54,12 @@ export interface VerifiedImage {
   readonly status: VerifyStatus;
   /** For a mismatch: the recorded image (A) against the rebuilt one (B). */
   readonly comparison?: ImageComparison;
-  /** Why there is no comparison, or what it was made against. */
+  /**
+   * Set when the recorded and rebuilt images differ only in layer compression (same files):
+   * `a` the recorded compression, `b` the rebuilt one (ADR 0157). `note` says which flag to use.
+   */
+  readonly compression?: CompressionOnly;
+  /** Why there is no comparison, what it was made against, or that only the compression differs. */
   readonly note?: string;
 }
 
@@ -231,7 +237,7 @@ async function runRebuild(plan: VariationPlan, req: RebuildRequest, requestFile:
   return JSON.parse(text) as RebuildResult;
 }
 
-async function explain(image: string, expected: string, rebuilt: string, storeDir: string, freshStore: string): Promise<{ comparison?: ImageComparison; note?: string }> {
+async function explain(image: string, expected: string, rebuilt: string, storeDir: string, freshStore: string): Promise<{ comparison?: ImageComparison; compression?: CompressionOnly; note?: string }> {
   const b = await openLayoutImage(freshStore, rebuilt, `${image} (rebuilt)`, 'store');
   let a;
   let note: string | undefined;
@@ -248,7 +254,10 @@ async function explain(image: string, expected: string, rebuilt: string, storeDi
     }
   }
   const comparison = await diffImages(a, b);
-  return { comparison, ...(note ? { note } : {}) };
+  // same files, other layer compression: say so and name the flag (ADR 0157)
+  const compression = compressionOnlyDifference(comparison);
+  if (compression) note = [note, compressionMismatchNote(compression, image)].filter((n) => n !== undefined).join('; ');
+  return { comparison, ...(compression ? { compression } : {}), ...(note ? { note } : {}) };
 }
 
 /** A path as the user should see it: relative to the working directory when under it. */

@@ -49,7 +49,8 @@ export function renderVerifyReport(r: VerifyReport): string {
     if (i.status === 'reproduced') continue;
     out.push('', `${i.image}: ${i.status === 'mismatch' ? 'the rebuilt image differs from the recorded one' : 'not recorded'}`);
     if (i.note) out.push(`  ${i.note}`);
-    if (i.comparison) for (const l of renderComparison(i.comparison)) out.push(`  ${l}`);
+    // a compression-only mismatch is said in the note; its per-layer lines are in --json
+    if (i.comparison && !i.compression) for (const l of renderComparison(i.comparison)) out.push(`  ${l}`);
   }
   const bad = r.images.filter((i) => i.status !== 'reproduced').length;
   out.push('', bad ? `${bad} of ${r.images.length} images did not reproduce` : `all ${r.images.length} images reproduce`);
