@@ -15,7 +15,7 @@ import type { TarEntry } from '../tar/entry.js';
 import { readXattrs, setXattr } from '../sandbox/native.js';
 import { OciStore } from '../store/store.js';
 import { buildTree, type BuildReport } from './build.js';
-import { addPackage, tempDir, writeFiles } from './testsupport/busybox-tree.js';
+import { addPackage, makeBusyboxTree, tempDir } from './testsupport/busybox-tree.js';
 import { imageView, layerEntries } from './testsupport/inspect.js';
 
 /** struct vfs_cap_data revision 2, effective, permitted = CAP_NET_RAW (13). */
@@ -58,9 +58,18 @@ COPY --from=stagex/core-caps --chown=7:7 --chmod=0755 /opt/bin/ping /fromimage/p
 COPY ctx.txt /plain/bin/ctx.txt
 `;
 
+// the source files are in a RUN's layer: the kernel's copy-up (chmod, touch) kept their
+// attributes there, and extracting that layer restored them
+const RUNSRC = `FROM stagex/core-busybox AS src
+ADD caps.tar /opt/
+RUN chmod 0750 /opt/bin/ping && touch /opt/etc/conf
+FROM scratch
+COPY --from=src /opt/bin/ping /ping
+COPY --from=src --chown=5:5 /opt/etc/conf /conf
+`;
+
 before(async () => {
-  tree = tempDir('strata-copy-xattr-tree-');
-  writeFiles(tree, { 'strata.toml': 'namespace = "stagex"\n' });
+  tree = makeBusyboxTree('strata-copy-xattr-tree-');
   const entries: TarEntry[] = [
     { path: 'bin', type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 1, xattrs: { 'user.dir': enc('d') } },
     { path: 'bin/ping', type: 'file', mode: 0o755, uid: 0, gid: 0, mtime: 1, size: 4, content: bytesSource('ping'), xattrs: { 'security.capability': new Uint8Array(netRawCapability()), 'user.comment': enc('hello') } },
@@ -74,8 +83,9 @@ before(async () => {
   const dir = addPackage(tree, 'core', 'copyx', COPYX, { 'caps.tar': caps, 'ctx.txt': 'ctx\n' });
   // a host attribute on a context file must not reach the layer
   setXattr(path.join(dir, 'ctx.txt'), 'user.host', Buffer.from('leak'));
+  addPackage(tree, 'core', 'runsrc', RUNSRC, { 'caps.tar': caps });
   mkdirSync(path.join(tree, 'digests'), { recursive: true });
-  report = await buildTree({ tree, images: ['core-copyx'] });
+  report = await buildTree({ tree, images: ['core-copyx', 'core-runsrc'] });
 });
 
 test('COPY --from a stage: a directory source carries user.* of the directory and user.* + capability of its files', async () => {
@@ -108,6 +118,16 @@ test('a context file never carries host attributes; the directory it is written 
   const entries = await layerEntries(report.store, 'core-copyx', 5);
   assert.deepEqual(find(entries, 'plain/bin/ctx.txt').xattrs, {});
   assert.deepEqual(Object.keys(find(entries, 'plain/bin/').xattrs), ['user.dir']);
+});
+
+test('COPY --from a stage whose files were last changed by a RUN (overlay copy-up), with and without --chown', async () => {
+  const ping = find(await layerEntries(report.store, 'core-runsrc', 0), 'ping');
+  assert.equal(ping.mode, 0o750);
+  assert.deepEqual(Object.keys(ping.xattrs).sort(), ['security.capability', 'user.comment']);
+  assert.deepEqual([...ping.xattrs['security.capability']!], [...netRawCapability()]);
+  const conf = find(await layerEntries(report.store, 'core-runsrc', 1), 'conf');
+  assert.equal(conf.uid, 5);
+  assert.deepEqual(Object.keys(conf.xattrs), ['user.a']);
 });
 
 test('the extracted image (what later steps and strata run see) has the attributes back', async () => {
