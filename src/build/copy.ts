@@ -98,7 +98,7 @@ export class UpperWriter {
       chmodSync(this.up(a), meta.mode);
       if (merged) {
         // a copy-up keeps the directory's kept attributes, as the kernel's does (ADR 0155)
-        if (merged.abs !== '') for (const [k, v] of keptXattrs(merged.abs, 'dir')) setXattr(this.up(a), k, v);
+        if (merged.abs !== '') for (const [k, v] of keptXattrs(merged.abs, 'dir')) setKept(this.up(a), a, k, v);
         this.dirTimes.set(a, merged.mtime);
       }
       this.view.invalidate();
@@ -229,12 +229,12 @@ export function keptXattrs(abs: string, kind: 'file' | 'dir'): Array<[string, Bu
   return readXattrs(abs).filter(([k]) => keepsArchiveXattr(k) && (kind === 'file' || k !== CAPABILITY_XATTR));
 }
 
-function setKept(abs: string, rel: string, name: string, value: Buffer, o: CopyOptions): void {
+function setKept(abs: string, rel: string, name: string, value: Buffer, o?: CopyOptions): void {
   try {
     setXattr(abs, name, value);
   } catch (e) {
     throw buildError('build/copy-xattr', `cannot set the extended attribute ${name} on '/${rel}' (${(e as Error).message})`,
-      'the file system holding the store must support user.* extended attributes (ext4, xfs, btrfs, tmpfs ≥ 6.6)', o.location);
+      'the file system holding the store must support user.* extended attributes (ext4, xfs, btrfs, tmpfs ≥ 6.6)', o?.location);
   }
 }
 
