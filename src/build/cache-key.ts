@@ -10,7 +10,7 @@ import { PINNED_ZSTD } from '../tar/zstd-frame.js';
 import type { ContextListingEntry } from './context.js';
 
 /** Bump when the builder's output for the same inputs changes (layer format, config fields…). */
-export const BUILD_FORMAT_VERSION = 6; // 2: blocked parallel gzip layers (ADR 0057); 3: owners/modes of created directories (ADR 0145); 4: Healthcheck and FROM --platform in the config, HEALTHCHECK history text, ADD archive xattrs (ADRs 0170-0172); 5: strata-deflate layers, blocked-deflate-3 (ADR 0161); 6: MAINTAINER as author, EXPOSE ranges expanded, CMD kept by a later ENTRYPOINT of the same stage (ADR 0174)
+export const BUILD_FORMAT_VERSION = 7; // 2: blocked parallel gzip layers (ADR 0057); 3: owners/modes of created directories (ADR 0145); 4: Healthcheck and FROM --platform in the config, HEALTHCHECK history text, ADD archive xattrs (ADRs 0170-0172); 5: strata-deflate layers, blocked-deflate-3 (ADR 0161); 6: MAINTAINER as author, EXPOSE ranges expanded, CMD kept by a later ENTRYPOINT of the same stage (ADR 0174); 7: COPY --from keeps user.* and security.capability (ADR 0155)
 
 export interface CacheKeyInput {
   readonly image: string;
