@@ -12,6 +12,7 @@
  * - `PinnedGzip` / `gzipPinned`: synchronous, in the calling thread (small blobs, tests);
  * - `ParallelGzip`: blocks compressed in a worker pool with a bounded window in flight.
  */
+import { concatBytes } from '../bytes.js';
 import {
   checkEncoder,
   crc32Update,
@@ -104,7 +105,7 @@ export class PinnedGzip {
     const deflated = this.deflater.compress(b.block, b.dictionary, b.last);
     if (this.started) return deflated;
     this.started = true;
-    return concat([gzipHeader(), deflated]);
+    return concatBytes([gzipHeader(), deflated]);
   }
 }
 
@@ -211,16 +212,5 @@ export class ParallelGzip {
 /** Compress a whole buffer in the calling thread (small blobs, tests). */
 export function gzipPinned(data: Uint8Array): Uint8Array {
   const g = new PinnedGzip();
-  return concat([...g.push(data), ...g.finish()]);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const n = parts.reduce((s, p) => s + p.length, 0);
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes([...g.push(data), ...g.finish()]);
 }

@@ -3,6 +3,7 @@
  * content source yields: file data is never gathered.
  */
 import { createReadStream } from 'node:fs';
+import { concatBytes } from '../bytes.js';
 import { StrataError } from '../errors.js';
 import type { ContentSource, PreparedEntry, TarEntry } from './entry.js';
 import { BLOCK, encodeHeader, padLength } from './header.js';
@@ -67,16 +68,6 @@ export function bytesSource(data: Uint8Array | string): ContentSource {
 /** Collect an async byte stream into one buffer (tests, small archives only). */
 export async function collectBytes(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of chunks) {
-    parts.push(c);
-    n += c.length;
-  }
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  for await (const c of chunks) parts.push(c);
+  return concatBytes(parts);
 }

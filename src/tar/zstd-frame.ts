@@ -12,6 +12,7 @@
  * - `PinnedZstd` / `zstdPinned`: in the calling thread (tests, small blobs);
  * - `ParallelZstd`: blocks encoded on libuv thread-pool threads, a bounded window in flight.
  */
+import { concatBytes } from '../bytes.js';
 import { StrataError } from '../errors.js';
 import { compressThreads } from './deflate-pool.js';
 import { Xxh64, zstdAddon } from './zstd-native.js';
@@ -100,7 +101,7 @@ class ZstdCutter {
 
   private release(last: boolean, out: CutGroup[]): void {
     const block = this.fill === ZSTD_BLOCK_SIZE ? this.cur : this.cur.slice(0, this.fill);
-    if (this.pending.length === 0) this.pendingHistory = this.recent.length === 0 ? null : concat(this.recent);
+    if (this.pending.length === 0) this.pendingHistory = this.recent.length === 0 ? null : concatBytes(this.recent);
     this.pending.push(block);
     if (!last) {
       this.recent.push(block);
@@ -109,7 +110,7 @@ class ZstdCutter {
     this.cur = new Uint8Array(ZSTD_BLOCK_SIZE);
     this.fill = 0;
     if (last || this.pending.length === this.group) {
-      out.push({ data: this.pending.length === 1 ? this.pending[0]! : concat(this.pending), history: this.pendingHistory, last });
+      out.push({ data: this.pending.length === 1 ? this.pending[0]! : concatBytes(this.pending), history: this.pendingHistory, last });
       this.pending = [];
       this.pendingHistory = null;
     }
@@ -144,14 +145,14 @@ export class PinnedZstd {
     const bytes = encodeSync(g);
     if (this.started) return bytes;
     this.started = true;
-    return concat([zstdFrameHeader(), bytes]);
+    return concatBytes([zstdFrameHeader(), bytes]);
   }
 }
 
 /** Compress a whole buffer in the calling thread. */
 export function zstdPinned(data: Uint8Array): Uint8Array {
   const z = new PinnedZstd();
-  return concat([...z.push(data), ...z.finish()]);
+  return concatBytes([...z.push(data), ...z.finish()]);
 }
 
 /**
@@ -264,15 +265,4 @@ export class ParallelZstd {
     }
     return out;
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const n = parts.reduce((s, p) => s + p.length, 0);
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

@@ -9,6 +9,7 @@
  * Anything else (compression, other packets, partial shapes) returns undefined and goes
  * through the full path. Pure.
  */
+import { concatBytes } from '../bytes.js';
 
 export interface SimpleSignedMessage {
   /** Raw one-pass signature packet body. */
@@ -64,7 +65,7 @@ function readPackets(bytes: Uint8Array, maxPackets: number): Packet[] | undefine
         i += len;
         if (!partial) break;
       }
-      body = parts.length === 1 ? parts[0]! : concat(parts);
+      body = parts.length === 1 ? parts[0]! : concatBytes(parts);
     } else {
       // old format
       tag = (h >> 2) & 0x0f;
@@ -90,17 +91,6 @@ function readPackets(bytes: Uint8Array, maxPackets: number): Packet[] | undefine
       i += len;
     }
     out.push({ tag, body, start, end: i });
-  }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
   }
   return out;
 }
