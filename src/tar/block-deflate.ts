@@ -117,8 +117,3 @@ export function gzipTrailer(crc: number, inputLength: number): Uint8Array {
   v.setUint32(4, inputLength % 0x1_0000_0000, true);
   return t;
 }
-
-/** The dictionary the block following `block` (a full block) is compressed with. */
-export function dictionaryAfter(block: Uint8Array): Uint8Array {
-  return block.slice(block.length - DEFLATE_DICTIONARY_SIZE);
-}

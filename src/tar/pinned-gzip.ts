@@ -18,13 +18,14 @@ import {
   crc32Update,
   DEFLATE_BLOCK_SIZE,
   DEFLATE_DICTIONARY_SIZE,
-  dictionaryAfter,
   ENCODER_NAME,
   ENCODER_VERSION,
   gzipHeader,
   gzipTrailer,
   localDeflater,
 } from './block-deflate.js';
+import { BlockCutter, type CutBlocks } from './block-cutter.js';
+import { type BlockFormat, ParallelBlockStream, SyncBlockStream } from './block-stream.js';
 import { type DeflatePool, sharedDeflatePool } from './deflate-pool.js';
 
 /** Everything that decides the compressed bytes (part of the build cache key). */
@@ -37,80 +38,31 @@ export const PINNED_GZIP = Object.freeze({
   dictionarySize: DEFLATE_DICTIONARY_SIZE,
 });
 
-interface CutBlock {
-  readonly block: Uint8Array;
-  readonly dictionary: Uint8Array | undefined;
-  readonly last: boolean;
+/** CRC-32 of everything updated (the gzip trailer's checksum). */
+class Crc32 {
+  value = 0;
+  update(data: Uint8Array): void {
+    this.value = crc32Update(this.value, data);
+  }
 }
 
-/**
- * Cuts a byte stream into the format's blocks and keeps CRC-32 and length. A full block
- * is released only when more input arrives (or at finish), because whether a block is the
- * last one decides how it is flushed. Each released block owns a fresh buffer.
- */
-class BlockCutter {
-  private cur = new Uint8Array(DEFLATE_BLOCK_SIZE);
-  private fill = 0;
-  private tail: Uint8Array | undefined;
-  crc = 0;
-  length = 0;
+/** The gzip member around the blocked deflate stream: cutter, header and trailer. */
+function gzipFormat(): BlockFormat {
+  const crc = new Crc32();
+  const cutter = new BlockCutter({ blockSize: DEFLATE_BLOCK_SIZE, historySize: DEFLATE_DICTIONARY_SIZE, check: crc });
+  return { cutter, header: gzipHeader, trailer: () => gzipTrailer(crc.value, cutter.length) };
+}
 
-  push(data: Uint8Array): CutBlock[] {
-    const out: CutBlock[] = [];
-    if (data.length === 0) return out;
-    this.crc = crc32Update(this.crc, data);
-    this.length += data.length;
-    let off = 0;
-    while (off < data.length) {
-      if (this.fill === DEFLATE_BLOCK_SIZE) out.push(this.release(false));
-      const n = Math.min(data.length - off, DEFLATE_BLOCK_SIZE - this.fill);
-      this.cur.set(data.subarray(off, off + n), this.fill);
-      this.fill += n;
-      off += n;
-    }
-    return out;
-  }
-
-  finish(): CutBlock {
-    return this.release(true);
-  }
-
-  private release(last: boolean): CutBlock {
-    const block = this.fill === DEFLATE_BLOCK_SIZE ? this.cur : this.cur.slice(0, this.fill);
-    const cut = { block, dictionary: this.tail, last };
-    this.tail = last ? undefined : dictionaryAfter(block);
-    this.cur = new Uint8Array(DEFLATE_BLOCK_SIZE);
-    this.fill = 0;
-    return cut;
-  }
+/** One block in the calling thread (`data` is one block, `history` its dictionary). */
+function deflateHere(cut: CutBlocks): Uint8Array {
+  return localDeflater().compress(cut.data, cut.history ?? undefined, cut.last);
 }
 
 /** Streaming pinned gzip in the calling thread. `push` bytes, then `finish`; each returns the output ready so far. */
-export class PinnedGzip {
-  private readonly cutter = new BlockCutter();
-  private readonly deflater = localDeflater();
-  private started = false;
-
-  push(data: Uint8Array): Uint8Array[] {
-    return this.cutter.push(data).map((b) => this.compress(b));
+export class PinnedGzip extends SyncBlockStream {
+  constructor() {
+    super(gzipFormat(), deflateHere);
   }
-
-  finish(): Uint8Array[] {
-    const out = [this.compress(this.cutter.finish())];
-    out.push(gzipTrailer(this.cutter.crc, this.cutter.length));
-    return out.filter((c) => c.length > 0);
-  }
-
-  private compress(b: CutBlock): Uint8Array {
-    const deflated = this.deflater.compress(b.block, b.dictionary, b.last);
-    if (this.started) return deflated;
-    this.started = true;
-    return concatBytes([gzipHeader(), deflated]);
-  }
-}
-
-interface InFlight {
-  readonly promise: Promise<Uint8Array>;
 }
 
 export interface ParallelGzipOptions {
@@ -135,77 +87,16 @@ export interface ParallelGzipOptions {
  * compressed output that is ready, in order. The first `inlineBlocks` blocks are
  * compressed in the calling thread, so small layers never start a worker.
  */
-export class ParallelGzip {
-  private readonly cutter = new BlockCutter();
-  private readonly poolOption: DeflatePool | undefined;
-  private readonly windowOption: number | undefined;
-  private readonly inlineBlocks: number;
-  private blocks = 0;
-  private readonly inflight: InFlight[] = [];
-  private headerSent = false;
-  private failed: unknown;
-
+export class ParallelGzip extends ParallelBlockStream {
   constructor(opts: ParallelGzipOptions = {}) {
     checkEncoder();
-    this.poolOption = opts.pool;
-    this.windowOption = opts.window;
-    this.inlineBlocks = opts.inlineBlocks ?? 8;
-  }
-
-  async push(data: Uint8Array): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
-    for (const b of this.cutter.push(data)) {
-      this.submit(b);
-      while (this.inflight.length >= this.window()) out.push(await this.takeOldest());
-    }
-    return this.withHeader(out);
-  }
-
-  async finish(): Promise<Uint8Array[]> {
-    this.submit(this.cutter.finish());
-    const out: Uint8Array[] = [];
-    while (this.inflight.length > 0) out.push(await this.takeOldest());
-    out.push(gzipTrailer(this.cutter.crc, this.cutter.length));
-    return this.withHeader(out);
-  }
-
-  private pool(): DeflatePool {
-    return this.poolOption ?? sharedDeflatePool();
-  }
-
-  private window(): number {
-    return this.windowOption ?? this.pool().size * 16;
-  }
-
-  private submit(b: CutBlock): void {
-    if (this.blocks++ < this.inlineBlocks) {
-      // Same bytes as a worker would give; a settled promise keeps the output in order.
-      this.inflight.push({ promise: Promise.resolve(localDeflater().compress(b.block, b.dictionary, b.last)) });
-      return;
-    }
-    const promise = this.pool().compress(b.block, b.dictionary, b.last);
-    // Keep a rejection from being reported as unhandled before we await it in order.
-    promise.catch((e: unknown) => void (this.failed ??= e));
-    this.inflight.push({ promise });
-  }
-
-  private async takeOldest(): Promise<Uint8Array> {
-    const f = this.inflight.shift()!;
-    try {
-      return await f.promise;
-    } catch (e) {
-      // Drain the rest so no rejection is left dangling, then report the first failure.
-      await Promise.allSettled(this.inflight.splice(0).map((x) => x.promise));
-      throw this.failed ?? e;
-    }
-  }
-
-  private withHeader(out: Uint8Array[]): Uint8Array[] {
-    if (out.length > 0 && !this.headerSent) {
-      this.headerSent = true;
-      out.unshift(gzipHeader());
-    }
-    return out.filter((c) => c.length > 0);
+    const inlineBlocks = opts.inlineBlocks ?? 8;
+    const pool = (): DeflatePool => opts.pool ?? sharedDeflatePool();
+    let blocks = 0;
+    const encode = (cut: CutBlocks): Promise<Uint8Array> =>
+      // Inline blocks: the same bytes as a worker would give; a settled promise keeps the order.
+      blocks++ < inlineBlocks ? Promise.resolve(deflateHere(cut)) : pool().compress(cut.data, cut.history ?? undefined, cut.last);
+    super(gzipFormat(), encode, () => opts.window ?? pool().size * 16);
   }
 }
 

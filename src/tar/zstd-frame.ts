@@ -14,6 +14,8 @@
  */
 import { concatBytes } from '../bytes.js';
 import { StrataError } from '../errors.js';
+import { BlockCutter, type CutBlocks } from './block-cutter.js';
+import { type BlockFormat, ParallelBlockStream, SyncBlockStream } from './block-stream.js';
 import { compressThreads } from './deflate-pool.js';
 import { Xxh64, zstdAddon } from './zstd-native.js';
 
@@ -50,102 +52,22 @@ export function zstdFrameTrailer(checksumLow32: number): Uint8Array {
  */
 export const ZSTD_GROUP_BLOCKS = 4;
 
-interface CutGroup {
-  /** Consecutive blocks, all full except possibly the stream's last. */
-  readonly data: Uint8Array;
-  /** The stream bytes before the group, at most ZSTD_HISTORY_SIZE (null at the start). */
-  readonly history: Uint8Array | null;
-  /** The group ends the stream. */
-  readonly last: boolean;
+/** The frame around the blocks: cutter (groups of `group` blocks), header and checksum trailer. */
+function zstdFormat(group: number): BlockFormat {
+  const hash = new Xxh64();
+  const cutter = new BlockCutter({ blockSize: ZSTD_BLOCK_SIZE, historySize: ZSTD_HISTORY_SIZE, group, check: hash });
+  return { cutter, header: zstdFrameHeader, trailer: () => zstdFrameTrailer(hash.low32()) };
 }
 
-/**
- * Cuts a byte stream into 128 KiB blocks and those into groups of `group` blocks, keeps
- * the checksum, and gives each group its history. A full block is released only when more
- * input arrives (or at finish), because whether a block is the last one is part of its
- * bytes. Released buffers are fresh and never written again.
- */
-class ZstdCutter {
-  private cur = new Uint8Array(ZSTD_BLOCK_SIZE);
-  private fill = 0;
-  /** The last full blocks, oldest first, together at most ZSTD_HISTORY_SIZE bytes. */
-  private readonly recent: Uint8Array[] = [];
-  private pending: Uint8Array[] = [];
-  private pendingHistory: Uint8Array | null = null;
-  readonly hash = new Xxh64();
-
-  constructor(private readonly group: number) {
-    if (!Number.isInteger(group) || group < 1 || group > 64) throw new RangeError(`zstd group of ${group} blocks`);
-  }
-
-  push(data: Uint8Array): CutGroup[] {
-    const out: CutGroup[] = [];
-    if (data.length === 0) return out;
-    this.hash.update(data);
-    let off = 0;
-    while (off < data.length) {
-      if (this.fill === ZSTD_BLOCK_SIZE) this.release(false, out);
-      const n = Math.min(data.length - off, ZSTD_BLOCK_SIZE - this.fill);
-      this.cur.set(data.subarray(off, off + n), this.fill);
-      this.fill += n;
-      off += n;
-    }
-    return out;
-  }
-
-  finish(): CutGroup {
-    const out: CutGroup[] = [];
-    this.release(true, out);
-    return out[0]!;
-  }
-
-  private release(last: boolean, out: CutGroup[]): void {
-    const block = this.fill === ZSTD_BLOCK_SIZE ? this.cur : this.cur.slice(0, this.fill);
-    if (this.pending.length === 0) this.pendingHistory = this.recent.length === 0 ? null : concatBytes(this.recent);
-    this.pending.push(block);
-    if (!last) {
-      this.recent.push(block);
-      if (this.recent.length > ZSTD_HISTORY_SIZE / ZSTD_BLOCK_SIZE) this.recent.shift();
-    }
-    this.cur = new Uint8Array(ZSTD_BLOCK_SIZE);
-    this.fill = 0;
-    if (last || this.pending.length === this.group) {
-      out.push({ data: this.pending.length === 1 ? this.pending[0]! : concatBytes(this.pending), history: this.pendingHistory, last });
-      this.pending = [];
-      this.pendingHistory = null;
-    }
-  }
-}
-
-function encodeSync(g: CutGroup): Uint8Array {
+function encodeSync(g: CutBlocks): Uint8Array {
   return zstdAddon().encodeBlocks(g.history, g.data, ZSTD_WINDOW_SIZE, ZSTD_HISTORY_SIZE, g.last);
 }
 
 /** Streaming pinned zstd in the calling thread. `push` bytes, then `finish`. */
-export class PinnedZstd {
-  private readonly cutter: ZstdCutter;
-  private started = false;
-
+export class PinnedZstd extends SyncBlockStream {
   /** `group`: blocks per encoder call (speed only; default ZSTD_GROUP_BLOCKS). */
   constructor(group = ZSTD_GROUP_BLOCKS) {
-    this.cutter = new ZstdCutter(group);
-  }
-
-  push(data: Uint8Array): Uint8Array[] {
-    return this.cutter.push(data).map((b) => this.encode(b));
-  }
-
-  finish(): Uint8Array[] {
-    const out = [this.encode(this.cutter.finish())];
-    out.push(zstdFrameTrailer(this.cutter.hash.low32()));
-    return out;
-  }
-
-  private encode(g: CutGroup): Uint8Array {
-    const bytes = encodeSync(g);
-    if (this.started) return bytes;
-    this.started = true;
-    return concatBytes([zstdFrameHeader(), bytes]);
+    super(zstdFormat(group), encodeSync);
   }
 }
 
@@ -183,7 +105,7 @@ function sharedSlots(): EncodeSlots {
   return (slots ??= new EncodeSlots(Math.max(1, Math.min(compressThreads(process.env.STRATA_COMPRESS_THREADS), uvPool - 1))));
 }
 
-function encodeAsync(g: CutGroup): Promise<Uint8Array> {
+function encodeAsync(g: CutBlocks): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     zstdAddon().encodeBlocksAsync(g.history, g.data, ZSTD_WINDOW_SIZE, ZSTD_HISTORY_SIZE, g.last, (err, out) => {
       if (out && !err) return resolve(out);
@@ -210,59 +132,11 @@ export interface ParallelZstdOptions {
  * `PinnedZstd`. `push` waits while the window is full and returns the output that is
  * ready, in order.
  */
-export class ParallelZstd {
-  private readonly cutter: ZstdCutter;
-  private readonly slots: EncodeSlots;
-  private readonly window: number;
-  private readonly inflight: Promise<Uint8Array>[] = [];
-  private headerSent = false;
-  private failed: unknown;
-
+export class ParallelZstd extends ParallelBlockStream {
   constructor(opts: ParallelZstdOptions = {}) {
     zstdAddon(); // fail early when the encoder is not built
-    this.cutter = new ZstdCutter(opts.group ?? ZSTD_GROUP_BLOCKS);
-    this.slots = opts.threads !== undefined ? new EncodeSlots(opts.threads) : sharedSlots();
-    this.window = opts.window ?? this.slots.size * 2;
-  }
-
-  async push(data: Uint8Array): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
-    for (const b of this.cutter.push(data)) {
-      this.submit(b);
-      while (this.inflight.length >= this.window) out.push(await this.takeOldest());
-    }
-    return this.withHeader(out);
-  }
-
-  async finish(): Promise<Uint8Array[]> {
-    this.submit(this.cutter.finish());
-    const out: Uint8Array[] = [];
-    while (this.inflight.length > 0) out.push(await this.takeOldest());
-    out.push(zstdFrameTrailer(this.cutter.hash.low32()));
-    return this.withHeader(out);
-  }
-
-  private submit(g: CutGroup): void {
-    const p = this.slots.run(() => encodeAsync(g));
-    p.catch((e: unknown) => void (this.failed ??= e));
-    this.inflight.push(p);
-  }
-
-  private async takeOldest(): Promise<Uint8Array> {
-    const p = this.inflight.shift()!;
-    try {
-      return await p;
-    } catch (e) {
-      await Promise.allSettled(this.inflight.splice(0));
-      throw this.failed ?? e;
-    }
-  }
-
-  private withHeader(out: Uint8Array[]): Uint8Array[] {
-    if (out.length > 0 && !this.headerSent) {
-      this.headerSent = true;
-      out.unshift(zstdFrameHeader());
-    }
-    return out;
+    const slots = opts.threads !== undefined ? new EncodeSlots(opts.threads) : sharedSlots();
+    const window = opts.window ?? slots.size * 2;
+    super(zstdFormat(opts.group ?? ZSTD_GROUP_BLOCKS), (g) => slots.run(() => encodeAsync(g)), () => window);
   }
 }
