@@ -11,12 +11,9 @@
  * This module does the per-block work (used by the worker threads and by the in-thread
  * path) and the gzip framing; it does no I/O beyond loading the native addon.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { StrataError } from '../errors.js';
+import { nativeAddonLoader } from './native-addon.js';
 
 /** Fixed forever for this format version: changing either changes every layer digest. */
 export const DEFLATE_BLOCK_SIZE = 128 * 1024;
@@ -36,30 +33,22 @@ interface DeflateAddon {
   readonly encoderVersion: number;
 }
 
-const releaseDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release');
-
-let addon: DeflateAddon | undefined;
-
 /** The native encoder, checked to be the pinned version (loaded once per thread). */
-export function deflateAddon(): DeflateAddon {
-  if (addon) return addon;
-  const file = path.join(releaseDir, 'strata_deflate.node');
-  if (!existsSync(file)) {
-    throw new StrataError('tar/compressor-missing', `the native layer compressor is not built (looked in ${releaseDir})`, {
-      hint: "run 'npm run build:native' (needs python3, make and a C compiler)",
-      kind: 'build',
-    });
-  }
-  const loaded = createRequire(import.meta.url)(file) as DeflateAddon;
-  if (loaded.encoderVersion !== ENCODER_VERSION) {
-    throw new StrataError('tar/compressor-version', `the native layer compressor is encoder version ${loaded.encoderVersion} but layers are pinned to version ${ENCODER_VERSION}`, {
-      hint: "rebuild it from this checkout with 'npm run build:native'; another version would change every layer digest",
-      kind: 'build',
-    });
-  }
-  addon = loaded;
-  return addon;
-}
+export const deflateAddon: () => DeflateAddon = nativeAddonLoader<DeflateAddon>({
+  file: 'strata_deflate.node',
+  what: 'the native layer compressor',
+  missingCode: 'tar/compressor-missing',
+  missingHint: "run 'npm run build:native' (needs python3, make and a C compiler)",
+  missingKind: 'build',
+  check: (loaded) => {
+    if (loaded.encoderVersion !== ENCODER_VERSION) {
+      throw new StrataError('tar/compressor-version', `the native layer compressor is encoder version ${loaded.encoderVersion} but layers are pinned to version ${ENCODER_VERSION}`, {
+        hint: "rebuild it from this checkout with 'npm run build:native'; another version would change every layer digest",
+        kind: 'build',
+      });
+    }
+  },
+});
 
 /** Refuse to produce layers without the pinned encoder (throws the loader's error). */
 export function checkEncoder(): void {

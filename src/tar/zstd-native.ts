@@ -3,11 +3,7 @@
  * node-gyp into native/build/Release/strata_zstd.node. The addon only compresses single
  * blocks and hashes (XXH64); framing is in zstd-frame.ts.
  */
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { StrataError } from '../errors.js';
+import { nativeAddonLoader } from './native-addon.js';
 
 export interface ZstdAddon {
   /**
@@ -27,22 +23,14 @@ export interface ZstdAddon {
   xxh64Low32(state: Uint8Array): number;
 }
 
-const releaseDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release');
-
-let addon: ZstdAddon | undefined;
-
-export function zstdAddon(): ZstdAddon {
-  if (addon) return addon;
-  const file = path.join(releaseDir, 'strata_zstd.node');
-  if (!existsSync(file)) {
-    throw new StrataError('tar/zstd-encoder-missing', `the native zstd encoder is not built (looked in ${releaseDir})`, {
-      kind: 'io',
-      hint: "run 'npm run build:native' (needs python3, make and a C compiler), or build with --layer-compression gzip",
-    });
-  }
-  addon = createRequire(import.meta.url)(file) as ZstdAddon;
-  return addon;
-}
+/** The addon (loaded on the first call; a missing build is an io error naming the fix). */
+export const zstdAddon: () => ZstdAddon = nativeAddonLoader<ZstdAddon>({
+  file: 'strata_zstd.node',
+  what: 'the native zstd encoder',
+  missingCode: 'tar/zstd-encoder-missing',
+  missingHint: "run 'npm run build:native' (needs python3, make and a C compiler), or build with --layer-compression gzip",
+  missingKind: 'io',
+});
 
 /** Streaming XXH64 (seed 0), the zstd Content_Checksum function. */
 export class Xxh64 {
