@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib, { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { concatBytes as concat } from '../bytes.js';
 import { StrataError } from '../errors.js';
 import { repoRoot } from '../testutil/paths.js';
 import { BlockDeflater, crc32Update, DEFLATE_BLOCK_SIZE as B, DEFLATE_DICTIONARY_SIZE as D, deflateAddon, ENCODER_VERSION } from './block-deflate.js';
@@ -14,40 +14,7 @@ import { compressThreads, DeflatePool } from './deflate-pool.js';
 import type { TarEntry } from './entry.js';
 import { writeLayer } from './layer.js';
 import { gzipPinned, ParallelGzip, PinnedGzip, PINNED_GZIP } from './pinned-gzip.js';
-
-/** xorshift32 */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x >>> 0);
-}
-
-/** Text-like runs mixed with noise, so deflate finds matches across block boundaries. */
-function sample(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  const rnd = rng(seed);
-  const words = ['static ', 'int ', 'return ', 'void ', '{\n', '}\n', 'layer', 'strata ', '(x)', ';\n', 'for ', 'const '];
-  let i = 0;
-  while (i < n) {
-    if (rnd() % 9 === 0) {
-      const run = 1 + (rnd() % 40);
-      for (let k = 0; k < run && i < n; k++) out[i++] = rnd() & 0xff;
-    } else {
-      const w = words[rnd() % words.length]!;
-      for (let k = 0; k < w.length && i < n; k++) out[i++] = w.charCodeAt(k);
-    }
-  }
-  return out;
-}
-
-function randomBytes(n: number, seed: number): Uint8Array {
-  const rnd = rng(seed);
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = rnd() & 0xff;
-  return out;
-}
-
-const concat = (parts: readonly Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+import { noise as randomBytes, pushInSteps, pushInStepsAsync, sha256Hex as sha, textSample as sample } from './testsupport.js';
 
 /** CRC-32 written out here, independent of the implementation's. */
 function crc32(data: Uint8Array): number {
@@ -192,10 +159,7 @@ function inflateStats(data: Uint8Array, history: Uint8Array = new Uint8Array(0))
 
 async function parallel(data: Uint8Array, pool: DeflatePool, chunk: number, window?: number, inlineBlocks = 0): Promise<Uint8Array> {
   const g = new ParallelGzip(window === undefined ? { pool, inlineBlocks } : { pool, window, inlineBlocks });
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < data.length; i += chunk) out.push(...(await g.push(data.subarray(i, i + chunk))));
-  out.push(...(await g.finish()));
-  return concat(out);
+  return pushInStepsAsync(g, data, chunk);
 }
 
 /** Both decoders of the host: Node's zlib and GNU gzip (-t and -dc). */
@@ -353,11 +317,7 @@ test('property: any small input of a few runs round-trips and does not depend on
       const gz = gzipPinned(input);
       assert.ok(Buffer.from(gunzipSync(gz)).equals(Buffer.from(input)));
       assert.ok(Buffer.from(inflateStats(gz.subarray(10, gz.length - 8)).out).equals(Buffer.from(input)));
-      const g = new PinnedGzip();
-      const parts: Uint8Array[] = [];
-      for (let i = 0; i < input.length; i += chunk) parts.push(...g.push(input.subarray(i, i + chunk)));
-      parts.push(...g.finish());
-      assert.equal(sha(concat(parts)), sha(gz));
+      assert.equal(sha(pushInSteps(new PinnedGzip(), input, chunk)), sha(gz));
     }),
     { numRuns: 150 },
   );
@@ -423,11 +383,7 @@ test('same bytes for pool sizes 1, 2 and 4, for the in-thread path, and for any 
     }
     // tiny chunks and a window of 1 (every block waits for the previous one)
     assert.equal(sha(await parallel(data, pools[1]!, 997, 1)), expected);
-    const seq = new PinnedGzip();
-    const out: Uint8Array[] = [];
-    for (let i = 0; i < data.length; i += 65_537) out.push(...seq.push(data.subarray(i, i + 65_537)));
-    out.push(...seq.finish());
-    assert.equal(sha(concat(out)), expected);
+    assert.equal(sha(pushInSteps(new PinnedGzip(), data, 65_537)), expected);
   } finally {
     await Promise.all(pools.map((p) => p.close()));
   }

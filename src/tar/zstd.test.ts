@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import { concatBytes as concat } from '../bytes.js';
 import { StrataError } from '../errors.js';
 import type { TarEntry } from './entry.js';
 import { writeLayer } from './layer.js';
@@ -18,29 +19,12 @@ import {
   ZSTD_WINDOW_SIZE,
   zstdPinned,
 } from './zstd-frame.js';
+import { pushInSteps, pushInStepsAsync, rng, SAMPLE_WORDS, sha256Hex as sha, textSample } from './testsupport.js';
 
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const concat = (parts: readonly Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 
-/** Deterministic source-like text with noise (Huffman literals, matches across blocks). */
-function sample(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  const rnd = (): number => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x >>> 0);
-  const words = ['static ', 'int ', 'return ', 'void ', '{\n', '}\n', 'layer', 'strata ', '(x)', ';\n', 'for ', 'const ', 'zstd', '\t'];
-  let i = 0;
-  while (i < n) {
-    if (rnd() % 9 === 0) {
-      const run = 1 + (rnd() % 40);
-      for (let k = 0; k < run && i < n; k++) out[i++] = rnd() & 0xff;
-    } else {
-      const w = words[rnd() % words.length]!;
-      for (let k = 0; k < w.length && i < n; k++) out[i++] = w.charCodeAt(k);
-    }
-  }
-  return out;
-}
+/** Source-like text with noise (Huffman literals, matches across blocks). */
+const sample = (n: number, seed: number): Uint8Array => textSample(n, seed, [...SAMPLE_WORDS, 'zstd', '\t']);
 
 /** Decompress with the host's zstd (an independent decoder) and check the frame with `zstd -t`. */
 function hostDecode(frame: Uint8Array): Uint8Array {
@@ -92,8 +76,7 @@ test('text compresses (Huffman literals, predefined FSE sequences)', () => {
 
 test('literals with bytes above 128: Huffman with FSE-coded weights beats raw', () => {
   // few matches, skewed byte values over the whole 0..255 range
-  let x = 12345;
-  const rnd = (): number => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x >>> 0);
+  const rnd = rng(12345);
   const data = new Uint8Array(B);
   for (let i = 0; i < data.length; i++) {
     const r = rnd();
@@ -144,21 +127,13 @@ test('chunking, grouping of blocks and thread count never change the bytes', asy
   const data = sample(10 * B + 12345, 9);
   const whole = zstdPinned(data);
   // one block per call: each block given only its own history (the format's definition)
-  const single = new PinnedZstd(1);
-  assert.equal(sha(concat([...single.push(data), ...single.finish()])), sha(whole), 'one block per call');
+  assert.equal(sha(pushInSteps(new PinnedZstd(1), data, data.length)), sha(whole), 'one block per call');
   for (const [step, group] of [[997, 4], [65536, 2], [B, 3], [300_001, 8], [data.length, 64]] as const) {
-    const z = new PinnedZstd(group);
-    const parts: Uint8Array[] = [];
-    for (let i = 0; i < data.length; i += step) parts.push(...z.push(data.subarray(i, i + step)));
-    parts.push(...z.finish());
-    assert.equal(sha(concat(parts)), sha(whole), `PinnedZstd, chunks of ${step}, groups of ${group}`);
+    assert.equal(sha(pushInSteps(new PinnedZstd(group), data, step)), sha(whole), `PinnedZstd, chunks of ${step}, groups of ${group}`);
   }
   for (const [threads, window, group] of [[1, 1, 1], [2, 8, 4], [3, 2, 2], [2, 1, 5]] as const) {
     const z = new ParallelZstd({ threads, window, group });
-    const parts: Uint8Array[] = [];
-    for (let i = 0; i < data.length; i += 77_777) parts.push(...(await z.push(data.subarray(i, i + 77_777))));
-    parts.push(...(await z.finish()));
-    assert.equal(sha(concat(parts)), sha(whole), `ParallelZstd threads ${threads} window ${window} group ${group}`);
+    assert.equal(sha(await pushInStepsAsync(z, data, 77_777)), sha(whole), `ParallelZstd threads ${threads} window ${window} group ${group}`);
   }
 });
 
