@@ -14,9 +14,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { compareUtf8 } from '../oci/canonical-json.js';
+import { replaceFileAtomically } from '../store/atomic-file.js';
 import { acquireLock, pidAlive } from '../store/lock.js';
 
 const LINE = /^([0-9a-f]{64}) (\S+)$/;
@@ -72,21 +73,9 @@ export function lockDigestsFile(lock: string, timeoutMs = 120_000): Promise<() =
   });
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+/** Replace `file` (temp name beside it, as digestsTempOwner knows it; no directory fsync, as before). */
+function writeAtomically(file: string, text: string): Promise<void> {
+  return replaceFileAtomically(file, text, { tmp: `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp` });
 }
 
 /**

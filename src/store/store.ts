@@ -34,6 +34,7 @@ import {
   type ImageManifest,
 } from '../oci/types.js';
 import { isValidRefName, parseImageConfig, parseIndex, parseManifest } from '../oci/validate.js';
+import { fsyncDir, replaceFileAtomically } from './atomic-file.js';
 import { acquireLock } from './lock.js';
 import { BLOBS_DIR, INDEX_FILE, LAYOUT_FILE, LOCK_FILE, TMP_DIR, blobPath } from './paths.js';
 
@@ -48,15 +49,6 @@ export interface Expected {
 export interface BlobRef {
   readonly digest: Digest;
   readonly size: number;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 function tempName(kind: string): string {
@@ -267,22 +259,9 @@ export class OciStore {
     }
   }
 
+  /** Replace the file `name` at the store's root (temp file in tmp/, root fsync'd after the rename). */
   private async writeFileAtomic(name: string, bytes: Uint8Array): Promise<void> {
-    const tmp = path.join(this.root, TMP_DIR, tempName('index'));
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await rename(tmp, path.join(this.root, name));
-    } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      throw e;
-    }
-    await fsyncDir(this.root);
+    await replaceFileAtomically(path.join(this.root, name), bytes, { tmp: path.join(this.root, TMP_DIR, tempName('index')), syncDir: this.root });
   }
 
   blobPath(d: Digest): string {

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { StrataError } from '../errors.js';
+import { writeSyncedTemp } from '../store/atomic-file.js';
 import { MAX_SIGNATURE_BYTES } from './openpgp.js';
 import { reject, type Rejection } from './reasons.js';
 
@@ -208,13 +209,7 @@ export async function writeSignature(baseDir: string, repositoryPath: string, di
   const dir = path.join(baseDir, signatureDir(repositoryPath, digest));
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.tmp-signature-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const fh = await fs.open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeSyncedTemp(tmp, bytes);
   try {
     for (let n = 1; n <= MAX_SIGNATURES_PER_DIGEST; n++) {
       const file = path.join(dir, `signature-${n}`);
