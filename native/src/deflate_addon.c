@@ -8,13 +8,15 @@
  *
  * Synchronous; the caller decides the thread (src/tar/deflate-pool.ts runs it in worker
  * threads). Each thread (N-API environment) has its own encoder state.
- * Errors throw an Error with code "EINVAL" (bad argument) or "ENOMEM".
+ * Errors throw a TypeError with code "EINVAL" (an argument of the wrong type or a missing
+ * one), an Error with code "EINVAL" (a block or dictionary too large) or "ENOMEM".
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <stdlib.h>
 
 #include "deflate.h"
+#include "napi_args.h"
 
 #define ENCODER_VERSION 1
 
@@ -32,46 +34,25 @@ static void free_instance(napi_env env, void *data, void *hint) {
   free(in);
 }
 
-static napi_value fail(napi_env env, const char *code, const char *msg) {
-  napi_throw_error(env, code, msg);
-  return NULL;
-}
-
-/* Bytes of a Uint8Array (or Buffer) argument. */
-static int bytes_of(napi_env env, napi_value v, const uint8_t **data, size_t *len) {
-  bool is_ta = false;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
-  napi_typedarray_type type;
-  void *p = NULL;
-  if (napi_get_typedarray_info(env, v, &type, len, &p, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
-  *data = (const uint8_t *)p;
-  return 1;
-}
-
 static napi_value js_compress(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
-    return fail(env, "EINVAL", "compress(block, dictionary, last) takes three arguments");
-  }
-  const uint8_t *block = NULL, *dict = NULL;
+  if (!na_args(env, info, 3, argv, "compress(block, dictionary, last) takes three arguments")) return NULL;
+  uint8_t *block = NULL, *dict = NULL;
   size_t block_len = 0, dict_len = 0;
-  if (!bytes_of(env, argv[0], &block, &block_len)) return fail(env, "EINVAL", "block must be a Uint8Array");
-  napi_valuetype t;
-  if (napi_typeof(env, argv[1], &t) != napi_ok) return NULL;
-  if (t != napi_null && t != napi_undefined && !bytes_of(env, argv[1], &dict, &dict_len)) {
-    return fail(env, "EINVAL", "dictionary must be a Uint8Array, null or undefined");
-  }
   bool last = false;
-  if (napi_get_value_bool(env, argv[2], &last) != napi_ok) return fail(env, "EINVAL", "last must be a boolean");
-  if (block_len > SDEF_MAX_BLOCK) return fail(env, "EINVAL", "block is larger than 128 KiB");
-  if (dict_len > SDEF_MAX_DICT) return fail(env, "EINVAL", "dictionary is larger than 32 KiB");
+  if (!na_bytes(env, argv[0], &block, &block_len, "block must be a Uint8Array") ||
+      !na_optional_bytes(env, argv[1], &dict, &dict_len, "dictionary must be a Uint8Array, null or undefined") ||
+      !na_bool(env, argv[2], &last, "last must be a boolean")) {
+    return NULL;
+  }
+  if (block_len > SDEF_MAX_BLOCK) return na_fail(env, "EINVAL", "block is larger than 128 KiB");
+  if (dict_len > SDEF_MAX_DICT) return na_fail(env, "EINVAL", "dictionary is larger than 32 KiB");
 
   instance *in = NULL;
-  if (napi_get_instance_data(env, (void **)&in) != napi_ok || !in) return fail(env, "ENOMEM", "no encoder state");
+  if (napi_get_instance_data(env, (void **)&in) != napi_ok || !in) return na_fail(env, "ENOMEM", "no encoder state");
   size_t cap = sdef_bound(SDEF_MAX_BLOCK);
   size_t n = sdef_compress(in->state, dict, dict_len, block, block_len, last ? 1 : 0, in->out, cap);
-  if (n == 0) return fail(env, "EINVAL", "sdef_compress refused its arguments");
+  if (n == 0) return na_fail(env, "EINVAL", "sdef_compress refused its arguments");
   napi_value result;
   void *copy = NULL;
   if (napi_create_buffer_copy(env, n, in->out, &copy, &result) != napi_ok) return NULL;
@@ -79,16 +60,12 @@ static napi_value js_compress(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_crc32(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
-    return fail(env, "EINVAL", "crc32(crc, data) takes two arguments");
-  }
+  if (!na_args(env, info, 2, argv, "crc32(crc, data) takes two arguments")) return NULL;
   uint32_t crc = 0;
-  if (napi_get_value_uint32(env, argv[0], &crc) != napi_ok) return fail(env, "EINVAL", "crc must be a number");
-  const uint8_t *data = NULL;
+  uint8_t *data = NULL;
   size_t len = 0;
-  if (!bytes_of(env, argv[1], &data, &len)) return fail(env, "EINVAL", "data must be a Uint8Array");
+  if (!na_uint32(env, argv[0], &crc, "crc must be a number") || !na_bytes(env, argv[1], &data, &len, "data must be a Uint8Array")) return NULL;
   napi_value result;
   if (napi_create_uint32(env, sdef_crc32(crc, data, len), &result) != napi_ok) return NULL;
   return result;
@@ -110,12 +87,9 @@ NAPI_MODULE_INIT() {
     return NULL;
   }
   if (napi_set_instance_data(env, in, free_instance, NULL) != napi_ok) return NULL;
-  napi_value fn, version;
-  if (napi_create_function(env, "compress", NAPI_AUTO_LENGTH, js_compress, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "compress", fn) != napi_ok) return NULL;
-  if (napi_create_function(env, "crc32", NAPI_AUTO_LENGTH, js_crc32, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "crc32", fn) != napi_ok) return NULL;
-  if (napi_create_uint32(env, ENCODER_VERSION, &version) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "encoderVersion", version) != napi_ok) return NULL;
+  if (!na_export_function(env, exports, "compress", js_compress) || !na_export_function(env, exports, "crc32", js_crc32) ||
+      !na_export_uint32(env, exports, "encoderVersion", ENCODER_VERSION)) {
+    return NULL;
+  }
   return exports;
 }

@@ -21,30 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "napi_args.h"
 #include "zstd_encode.h"
-
-#define CHECK(call)                                        \
-  do {                                                     \
-    if ((call) != napi_ok) {                               \
-      napi_throw_error(env, "EZSTD", "napi call failed: " #call); \
-      return NULL;                                         \
-    }                                                      \
-  } while (0)
-
-static bool get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
-  bool is;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  napi_typedarray_type type;
-  size_t length;
-  void *p;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &offset) != napi_ok) return false;
-  if (type != napi_uint8_array) return false;
-  *data = (uint8_t *)p;
-  *len = length;
-  return true;
-}
 
 /* At most this many bytes per call (64 blocks): bounds the memory of one job. */
 #define MAX_DATA ((size_t)64 * ZS_BLOCK_MAX)
@@ -61,68 +39,43 @@ typedef struct {
 
 /* Arguments 0..4 → job_args; throws and returns false when they are wrong. */
 static bool read_args(napi_env env, napi_value *argv, job_args *a) {
-  napi_valuetype t;
-  a->hist = NULL;
-  a->hn = 0;
-  if (napi_typeof(env, argv[0], &t) != napi_ok) return false;
-  if (t != napi_null && t != napi_undefined && !get_bytes(env, argv[0], &a->hist, &a->hn)) {
-    napi_throw_type_error(env, "EINVAL", "history must be a Uint8Array or null");
-    return false;
-  }
-  if (!get_bytes(env, argv[1], &a->block, &a->n)) {
-    napi_throw_type_error(env, "EINVAL", "data must be a Uint8Array");
-    return false;
-  }
+  if (!na_optional_bytes(env, argv[0], &a->hist, &a->hn, "history must be a Uint8Array or null")) return false;
+  if (!na_bytes(env, argv[1], &a->block, &a->n, "data must be a Uint8Array")) return false;
   if (a->n > MAX_DATA) {
     napi_throw_range_error(env, "EINVAL", "data larger than 64 blocks");
     return false;
   }
-  uint32_t mo;
-  if (napi_get_value_uint32(env, argv[2], &mo) != napi_ok || mo == 0) {
+  if (!na_uint32(env, argv[2], &a->max_offset, "maxOffset must be a positive number")) return false;
+  if (a->max_offset == 0) {
     napi_throw_type_error(env, "EINVAL", "maxOffset must be a positive number");
     return false;
   }
-  a->max_offset = mo;
-  if (napi_get_value_uint32(env, argv[3], &a->hist_size) != napi_ok || a->hist_size == 0 || a->hist_size > mo) {
-    napi_throw_type_error(env, "EINVAL", "historySize must be a positive number <= maxOffset");
+  const char *bad_hist = "historySize must be a positive number <= maxOffset";
+  if (!na_uint32(env, argv[3], &a->hist_size, bad_hist)) return false;
+  if (a->hist_size == 0 || a->hist_size > a->max_offset) {
+    napi_throw_type_error(env, "EINVAL", bad_hist);
     return false;
   }
-  if (napi_get_value_bool(env, argv[4], &a->last) != napi_ok) {
-    napi_throw_type_error(env, "EINVAL", "last must be a boolean");
-    return false;
-  }
-  return true;
+  return na_bool(env, argv[4], &a->last, "last must be a boolean");
 }
 
 static napi_value encode_blocks(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) {
-    napi_throw_type_error(env, "EINVAL", "encodeBlocks(history, data, maxOffset, historySize, last)");
-    return NULL;
-  }
+  if (!na_args(env, info, 5, argv, "encodeBlocks(history, data, maxOffset, historySize, last)")) return NULL;
   job_args a;
   if (!read_args(env, argv, &a)) return NULL;
   uint8_t *out = malloc(ZS_BOUND_BLOCKS(a.n));
-  if (!out) {
-    napi_throw_error(env, "ENOMEM", "out of memory");
-    return NULL;
-  }
+  if (!out) return na_fail(env, "ENOMEM", "out of memory");
   size_t len = zs_encode_blocks(a.hist, a.hn, a.block, a.n, a.max_offset, a.hist_size, a.last, out);
   if (len == 0) {
     free(out);
-    napi_throw_error(env, "ENOMEM", "out of memory in the zstd encoder");
-    return NULL;
+    return na_fail(env, "ENOMEM", "out of memory in the zstd encoder");
   }
   napi_value result;
   void *copy;
   napi_status st = napi_create_buffer_copy(env, len, out, &copy, &result);
   free(out);
-  if (st != napi_ok) {
-    napi_throw_error(env, "ENOMEM", "cannot allocate the result buffer");
-    return NULL;
-  }
+  if (st != napi_ok) return na_fail(env, "ENOMEM", "cannot allocate the result buffer");
   return result;
 }
 
@@ -172,19 +125,16 @@ static void complete(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value encode_blocks_async(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
+  const char *usage = "encodeBlocksAsync(history, data, maxOffset, historySize, last, callback)";
   napi_value argv[6];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!na_args(env, info, 6, argv, usage)) return NULL;
   napi_valuetype t;
-  if (argc < 6 || napi_typeof(env, argv[5], &t) != napi_ok || t != napi_function) {
-    napi_throw_type_error(env, "EINVAL", "encodeBlocksAsync(history, data, maxOffset, historySize, last, callback)");
+  if (napi_typeof(env, argv[5], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, "EINVAL", usage);
     return NULL;
   }
   async_job *j = calloc(1, sizeof *j);
-  if (!j) {
-    napi_throw_error(env, "ENOMEM", "out of memory");
-    return NULL;
-  }
+  if (!j) return na_fail(env, "ENOMEM", "out of memory");
   if (!read_args(env, argv, &j->a)) {
     free(j);
     return NULL;
@@ -202,70 +152,55 @@ static napi_value encode_blocks_async(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static bool get_state(napi_env env, napi_value v, zs_xxh64_state **s) {
+/*
+ * The xxh64 functions' arguments: argv[0] is the state (aligned inside the caller's buffer,
+ * which has 8 spare bytes), then `n - 1` more. Throws and returns NULL when they are wrong.
+ */
+static zs_xxh64_state *state_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
   uint8_t *p;
   size_t len;
-  if (!get_bytes(env, v, &p, &len) || len < sizeof(zs_xxh64_state) + 8) {
+  if (!na_args(env, info, n, argv, usage)) return NULL;
+  if (!na_is_bytes(env, argv[0], &p, &len) || len < sizeof(zs_xxh64_state) + 8) {
     napi_throw_type_error(env, "EINVAL", "state must be a Uint8Array of xxh64StateSize bytes");
-    return false;
+    return NULL;
   }
-  /* align inside the caller's buffer (it has 8 spare bytes) */
-  uintptr_t a = ((uintptr_t)p + 7) & ~(uintptr_t)7;
-  *s = (zs_xxh64_state *)a;
-  return true;
+  return (zs_xxh64_state *)(((uintptr_t)p + 7) & ~(uintptr_t)7);
 }
 
 static napi_value xxh64_init(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  zs_xxh64_state *s;
-  if (argc < 1 || !get_state(env, argv[0], &s)) return NULL;
-  zs_xxh64_init(s);
+  zs_xxh64_state *s = state_args(env, info, 1, argv, "xxh64Init(state)");
+  if (s) zs_xxh64_init(s);
   return NULL;
 }
 
 static napi_value xxh64_update(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  zs_xxh64_state *s;
+  zs_xxh64_state *s = state_args(env, info, 2, argv, "xxh64Update(state, data)");
   uint8_t *p;
   size_t len;
-  if (argc < 2 || !get_state(env, argv[0], &s)) return NULL;
-  if (!get_bytes(env, argv[1], &p, &len)) {
-    napi_throw_type_error(env, "EINVAL", "data must be a Uint8Array");
-    return NULL;
-  }
-  zs_xxh64_update(s, p, len);
+  if (s && na_bytes(env, argv[1], &p, &len, "data must be a Uint8Array")) zs_xxh64_update(s, p, len);
   return NULL;
 }
 
 static napi_value xxh64_low32(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  zs_xxh64_state *s;
-  if (argc < 1 || !get_state(env, argv[0], &s)) return NULL;
+  zs_xxh64_state *s = state_args(env, info, 1, argv, "xxh64Low32(state)");
+  if (!s) return NULL;
   napi_value r;
-  CHECK(napi_create_uint32(env, (uint32_t)(zs_xxh64_digest(s) & 0xFFFFFFFFu), &r));
+  if (napi_create_uint32(env, (uint32_t)(zs_xxh64_digest(s) & 0xFFFFFFFFu), &r) != napi_ok) return na_fail(env, "EZSTD", "cannot return the digest");
   return r;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value f, size;
-  CHECK(napi_create_function(env, "encodeBlocks", NAPI_AUTO_LENGTH, encode_blocks, NULL, &f));
-  CHECK(napi_set_named_property(env, exports, "encodeBlocks", f));
-  CHECK(napi_create_function(env, "encodeBlocksAsync", NAPI_AUTO_LENGTH, encode_blocks_async, NULL, &f));
-  CHECK(napi_set_named_property(env, exports, "encodeBlocksAsync", f));
-  CHECK(napi_create_function(env, "xxh64Init", NAPI_AUTO_LENGTH, xxh64_init, NULL, &f));
-  CHECK(napi_set_named_property(env, exports, "xxh64Init", f));
-  CHECK(napi_create_function(env, "xxh64Update", NAPI_AUTO_LENGTH, xxh64_update, NULL, &f));
-  CHECK(napi_set_named_property(env, exports, "xxh64Update", f));
-  CHECK(napi_create_function(env, "xxh64Low32", NAPI_AUTO_LENGTH, xxh64_low32, NULL, &f));
-  CHECK(napi_set_named_property(env, exports, "xxh64Low32", f));
-  CHECK(napi_create_uint32(env, (uint32_t)(sizeof(zs_xxh64_state) + 8), &size));
-  CHECK(napi_set_named_property(env, exports, "xxh64StateSize", size));
+  if (!na_export_function(env, exports, "encodeBlocks", encode_blocks) ||
+      !na_export_function(env, exports, "encodeBlocksAsync", encode_blocks_async) ||
+      !na_export_function(env, exports, "xxh64Init", xxh64_init) ||
+      !na_export_function(env, exports, "xxh64Update", xxh64_update) ||
+      !na_export_function(env, exports, "xxh64Low32", xxh64_low32) ||
+      !na_export_uint32(env, exports, "xxh64StateSize", (uint32_t)(sizeof(zs_xxh64_state) + 8))) {
+    return na_fail(env, "EZSTD", "cannot define the strata_zstd exports");
+  }
   return exports;
 }
 
