@@ -91,6 +91,14 @@ test('a signature written by skopeo standalone-sign (gpg) is accepted by strata 
   assert.equal(report.ok, true);
 });
 
+test('a gpg signature made after the signing date (gpg stamps its own clock) passes the self-check', async () => {
+  // main-job.sh failed this way when the second changed between the date and gpg's signing
+  const sigs = path.join(root, 'sigs-gpg-late');
+  const signer = { kind: 'gpg' as const, fingerprint: alice.getFingerprint(), gnupgHome: gnupg };
+  const r = await signDigest({ image: IMAGE, version: '1.0', digest, namespace: 'stagex', signer, signaturesDir: sigs, date: new Date(Date.now() - 5_000) });
+  assert.equal(r.status, 'signed');
+});
+
 test('strata signs through gpg (gpg-agent holds the key) and skips what it already signed', async () => {
   const sigs = path.join(root, 'sigs-gpg');
   const signer = { kind: 'gpg' as const, fingerprint: alice.getFingerprint(), gnupgHome: gnupg };

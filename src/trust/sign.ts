@@ -90,8 +90,11 @@ export async function signDigest(input: SignDigestInput): Promise<SignDigestResu
           fingerprint: input.signer.fingerprint,
           ...(input.signer.gnupgHome ? { gnupgHome: input.signer.gnupgHome } : {}),
         });
-  // Never publish something we could not verify ourselves.
-  const check = await verifySignedMessage(bytes, own, date);
+  // Never publish something we could not verify ourselves. gpg stamps the signature with
+  // its own clock (seconds, taken after `date`), so a gpg signature is checked as of now:
+  // checked at `date`, one made a second later is "created in the future".
+  const checkDate = input.signer.kind === 'key' ? date : new Date(Math.max(date.getTime(), Date.now()));
+  const check = await verifySignedMessage(bytes, own, checkDate);
   if (!check.ok || check.primaryFingerprint !== primary) {
     throw new StrataError('trust/sign-self-check', `the new signature does not verify: ${check.ok ? 'wrong key' : check.rejection.message}`, {
       kind: 'build',
