@@ -4,14 +4,16 @@
 #   plan → fetch → build → verify --vary → sign (two maintainers, keys made on the spot)
 #   → check the quorum → audit → one table: image, digest, size, bootstrapped, signers.
 # Stops at the first failing step with that step's exit code.
+# For the test suite (src/distribution/main-job.test.ts): STRATA_MAIN_JOB_SETUP=0 skips the
+# setup (already done), STRATA_MAIN_JOB_DIR puts the working copy elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+if [ "${STRATA_MAIN_JOB_SETUP:-1}" != 0 ]; then bash scripts/setup.sh; fi
 
 strata() { node "$repo/dist/cli/main.js" "$@"; }
 step() { printf '\n== %s\n' "$*"; }
 repo=$PWD
-work=$repo/.strata/main-job
+work=${STRATA_MAIN_JOB_DIR:-$repo/.strata/main-job}
 tree=$work/distribution
 sigs=$work/signatures
 keys=$work/keys
@@ -41,6 +43,7 @@ strata verify --tree "$tree" --all --vary
 step "two maintainers, keys generated now (alice signs through gpg, bob with a key file)"
 export GNUPGHOME=$keys/gnupg
 mkdir -m 700 "$GNUPGHOME"
+trap 'gpgconf --kill gpg-agent 2>/dev/null || true' EXIT
 gpg --batch --quiet --passphrase '' --quick-gen-key 'Alice Demo <alice@example.invalid>' ed25519 sign never 2>/dev/null
 gpg --batch --quiet --passphrase '' --quick-gen-key 'Bob Demo <bob@example.invalid>' ed25519 sign never 2>/dev/null
 fpr() { gpg --batch --with-colons --list-keys "$1" | awk -F: '/^fpr:/ { print $10; exit }'; }
