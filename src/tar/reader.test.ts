@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { concatBytes } from '../bytes.js';
 import { StrataError } from '../errors.js';
 import { BLOCK } from './header.js';
 import { readTar, type TarHeader } from './reader.js';
@@ -28,15 +29,9 @@ function header(fields: { name?: Uint8Array | string; mode?: string; uid?: strin
   return b;
 }
 
+/** The parts followed by the two zero blocks that end a tar archive. */
 function archive(...parts: Uint8Array[]): Uint8Array {
-  const total = parts.reduce((n, p) => n + p.length, 0) + 2 * BLOCK;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes([...parts, new Uint8Array(2 * BLOCK)]);
 }
 
 function data(text: string): Uint8Array {
