@@ -3,11 +3,10 @@
  * the xattr addon and the static `strata-exec` helper that applies USER and umask
  * inside bubblewrap.
  */
-import { createRequire } from 'node:module';
 import { chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { StrataError } from '../errors.js';
+import { NATIVE_RELEASE_DIR, nativeAddonLoader } from '../tar/native-addon.js';
 
 export interface XattrAddon {
   /** Every extended attribute of `path` (symlinks not followed), unsorted. */
@@ -18,30 +17,24 @@ export interface XattrAddon {
   makeNode(path: string, type: 'char' | 'block' | 'fifo', mode: number, major: number, minor: number): void;
 }
 
-const releaseDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release');
+const MISSING_CODE = 'sandbox/native-missing';
+const MISSING_HINT = "run 'npm run build:native' (needs python3, make and a C compiler with static glibc)";
 
-function missing(what: string): StrataError {
-  return new StrataError('sandbox/native-missing', `the native ${what} is not built (looked in ${releaseDir})`, {
-    kind: 'io',
-    hint: "run 'npm run build:native' (needs python3, make and a C compiler with static glibc)",
-  });
-}
-
-let addon: XattrAddon | undefined;
-
-export function xattrAddon(): XattrAddon {
-  if (addon) return addon;
-  const file = path.join(releaseDir, 'strata_xattr.node');
-  if (!existsSync(file)) throw missing('xattr addon');
-  const require = createRequire(import.meta.url);
-  addon = require(file) as XattrAddon;
-  return addon;
-}
+/** The xattr addon, loaded on the first call (sandbox/native-missing when it is not built). */
+export const xattrAddon: () => XattrAddon = nativeAddonLoader<XattrAddon>({
+  file: 'strata_xattr.node',
+  what: 'the native xattr addon',
+  missingCode: MISSING_CODE,
+  missingHint: MISSING_HINT,
+  missingKind: 'io',
+});
 
 /** Absolute path of the static strata-exec helper. */
 export function execHelperPath(): string {
-  const file = path.join(releaseDir, 'strata-exec');
-  if (!existsSync(file)) throw missing('strata-exec helper');
+  const file = path.join(NATIVE_RELEASE_DIR, 'strata-exec');
+  if (!existsSync(file)) {
+    throw new StrataError(MISSING_CODE, `the native strata-exec helper is not built (looked in ${NATIVE_RELEASE_DIR})`, { kind: 'io', hint: MISSING_HINT });
+  }
   return file;
 }
 
