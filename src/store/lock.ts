@@ -8,10 +8,11 @@
  * Locks held by another host are never broken automatically.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, readFile, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { writeSyncedTemp } from './atomic-file.js';
 
 export interface LockInfo {
   readonly pid: number;
@@ -95,13 +96,7 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<() =
   let wait = 5;
   const tempPath = opts.tempPath ?? defaultTempPath(opts.scratchDir);
   const tmp = tempPath('tmp');
-  const fh = await open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(JSON.stringify(info));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeSyncedTemp(tmp, JSON.stringify(info));
   try {
     for (;;) {
       try {
