@@ -12,6 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { fsyncDir } from '../store/atomic-file.js';
 
 /** 64 lower-case hex digits: the only form of hash the cache accepts. */
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -219,15 +220,11 @@ export class SourceCache {
 
 /** fsync a directory so a rename in it survives a crash (best effort where unsupported). */
 async function syncDir(dir: string): Promise<void> {
-  let fh: fsp.FileHandle | undefined;
   try {
-    fh = await fsp.open(dir, 'r');
-    await fh.sync();
+    await fsyncDir(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw e;
-  } finally {
-    await fh?.close();
   }
 }
 

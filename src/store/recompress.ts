@@ -18,6 +18,7 @@ import { parseImageConfig, parseIndex, parseManifest } from '../oci/validate.js'
 import { ParallelGzip } from '../tar/pinned-gzip.js';
 import { zstdDecompress } from '../tar/zstd-decode.js';
 import { ParallelZstd } from '../tar/zstd-frame.js';
+import { replaceFileAtomically } from './atomic-file.js';
 import { exportImage } from './export.js';
 import { BLOBS_DIR, INDEX_FILE } from './paths.js';
 import type { OciStore } from './store.js';
@@ -112,9 +113,7 @@ export async function recompressLayout(dir: string, to: PinnedLayerCompression):
   await writeFile(blobFile(dir, digest), bytes, { mode: 0o644 });
   const desc: Descriptor = { ...old, digest, size: bytes.length };
   const newIndex: ImageIndex = { ...index, manifests: [desc] };
-  const tmpIndex = `${indexFile}.${process.pid}.tmp`;
-  await writeFile(tmpIndex, canonicalJsonBytes(newIndex));
-  await rename(tmpIndex, indexFile);
+  await replaceFileAtomically(indexFile, canonicalJsonBytes(newIndex), { tmp: `${indexFile}.${process.pid}.tmp` });
   const kept = new Set<string>([digest, manifest.config.digest, ...layers.map((l) => l.digest)]);
   for (const d of [old.digest, ...replaced]) if (!kept.has(d)) await rm(blobFile(dir, d), { force: true });
   return desc;
