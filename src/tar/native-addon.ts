@@ -1,6 +1,6 @@
 /**
- * Loading of the layer compressors' native addons (native/build/Release/*.node, built by
- * node-gyp): one place that knows where they are and what a missing one means. Each addon
+ * Loading of strata's native addons — the layer compressors' and the sandbox's xattr addon
+ * (native/build/Release/*.node, built by node-gyp): one place that knows where they are and what a missing one means. Each addon
  * is loaded once per thread (a worker thread loads its own copy).
  */
 import { existsSync } from 'node:fs';
