@@ -1,7 +1,8 @@
 /**
  * Loading of strata's native addons — the layer compressors' and the sandbox's xattr addon
- * (native/build/Release/*.node, built by node-gyp): one place that knows where they are and what a missing one means. Each addon
- * is loaded once per thread (a worker thread loads its own copy).
+ * (native/build/Release/*.node, built by node-gyp): one place that knows where they are
+ * and what a missing one means. Each addon is loaded once per thread (a worker thread
+ * loads its own copy).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
