@@ -3,6 +3,7 @@
  * and usage errors that exit 2 with a hint.
  */
 import { statSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StrataError } from '../errors.js';
 
@@ -197,6 +198,31 @@ export function checkPathOption(
     throw new StrataError('cli/not-a-file', `${option}: a directory, where a file is needed`, {
       location: { file: shown },
       hint: opts.hint ?? `${option} takes a file`,
+    });
+  }
+}
+
+/**
+ * Check --tree, when given, before anything else reads or writes under it: it must be an
+ * existing directory. A mistyped --tree would otherwise surface as a missing digests/,
+ * MAINTAINERS or store under it, or (doctor) pass unnoticed. The words are those of the
+ * tree loader (tree/not-a-tree), so every command says it the same way. `shown` in the
+ * message is the path as the user wrote it.
+ */
+export function checkTreeOption(p: ParsedCommand, cwd: string): void {
+  const shown = stringOpt(p, 'tree');
+  if (shown === undefined) return;
+  let what: string | undefined;
+  try {
+    if (!statSync(path.resolve(cwd, shown)).isDirectory()) what = `the tree '${shown}' is not a directory`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    what = code === 'ENOENT' || code === 'ENOTDIR' ? `the tree '${shown}' does not exist` : `cannot use the tree '${shown}' (${code ?? (e as Error).message})`;
+  }
+  if (what !== undefined) {
+    throw new StrataError('tree/not-a-tree', what, {
+      location: { file: shown },
+      hint: 'point --tree at a directory holding packages/<stage>/<name>/',
     });
   }
 }

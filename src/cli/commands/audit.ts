@@ -8,7 +8,7 @@ import { EXIT_CHECK_FAILED, EXIT_OK, StrataError } from '../../errors.js';
 import { auditTree } from '../../audit/audit.js';
 import { auditTable, verdictJson } from '../../audit/render.js';
 import { defaultCacheDir } from '../../source/cache.js';
-import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand } from '../args.js';
+import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { userPath } from '../user-path.js';
 
@@ -46,6 +46,7 @@ export function cacheOption(p: ParsedCommand, io: CliIO, tree: string): string {
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
+  checkTreeOption(p, io.cwd);
   if (boolOpt(p, 'all') && p.positionals.length > 0) {
     throw new StrataError('cli/usage', 'audit: give image names or --all, not both', { hint: "run 'strata audit --help'" });
   }

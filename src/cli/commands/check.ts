@@ -3,7 +3,7 @@
  * Thin wrapper over checkTree (src/trust/check.ts).
  */
 import path from 'node:path';
-import { boolOpt, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { StrataError, EXIT_CHECK_FAILED, EXIT_OK } from '../../errors.js';
@@ -34,6 +34,7 @@ every image reaches the threshold, 1 if any does not, 2 on bad input.`,
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return EXIT_OK;
+  checkTreeOption(p, io.cwd);
   const signatures = stringOpt(p, 'signatures');
   if (signatures === undefined) {
     throw new StrataError('cli/usage', 'check: --signatures DIR|URL is required', { hint: "run 'strata check --help'" });

@@ -4,7 +4,7 @@ import { StrataError } from '../../errors.js';
 import { defaultStorePath } from '../../store/paths.js';
 import { diffNamedImages } from '../../verify/diff-images.js';
 import { renderComparison } from '../../verify/render.js';
-import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, parseCommand, stringOpt, type CommandSpec } from '../args.js';
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, parseCommand, stringOpt, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 
 export const spec: CommandSpec = {
@@ -25,6 +25,7 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
+  checkTreeOption(p, io.cwd);
   if (p.positionals.length !== 2) {
     throw new StrataError('cli/usage', `diff: expected two images, got ${p.positionals.length}`, { hint: "run 'strata diff --help'" });
   }

@@ -1,6 +1,6 @@
 /** `strata doctor [--json]`: check every host requirement of building and say how to fix it. */
 import path from 'node:path';
-import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, checkPathOption, intOpt, noPositionals, parseCommand, stringOpt, type CommandSpec } from '../args.js';
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, noPositionals, parseCommand, stringOpt, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
 import { checkDirContents } from '../../build/path-options.js';
@@ -22,10 +22,10 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
+  checkTreeOption(p, io.cwd);
   noPositionals(p, 'doctor');
   const treeOpt = stringOpt(p, 'tree');
   const tree = path.resolve(io.cwd, treeOpt ?? '.');
-  if (treeOpt !== undefined) checkPathOption('--tree', treeOpt, tree, 'dir');
   const storeOpt = stringOpt(p, 'store');
   const storeDir = path.resolve(io.cwd, storeOpt ?? path.join(tree, '.strata', 'store'));
   if (storeOpt !== undefined) {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
-import { boolOpt, checkPathOption, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, checkPathOption, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
 import { userPath } from '../user-path.js';
@@ -145,6 +145,7 @@ function printImport(rep: ImportReport, json: boolean, io: CliIO): void {
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
+  checkTreeOption(p, io.cwd);
   const json = boolOpt(p, 'json');
   const tree = userPath(io.cwd, stringOpt(p, 'tree') ?? '.');
   const cacheFlag = stringOpt(p, 'cache');

@@ -1,5 +1,5 @@
 /** `strata gc`: remove unreferenced blobs and leftovers of interrupted writes. */
-import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, parseCommand, type CommandSpec } from '../args.js';
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, parseCommand, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { StrataError } from '../../errors.js';
 import { gcStore } from '../../store/gc.js';
@@ -22,6 +22,7 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
+  checkTreeOption(p, io.cwd);
   if (p.positionals.length) throw new StrataError('cli/usage', `gc: unexpected argument '${p.positionals[0]}'`, { hint: "run 'strata gc --help'" });
   const grace = intOpt(p, 'grace', 'gc', 0);
   const dir = storeDir(p, io);

@@ -6,7 +6,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { StrataErrors, EXIT_INPUT } from '../../errors.js';
-import { parseCommand, boolOpt, stringOpt, TREE_OPTION, JSON_OPTION, type CommandSpec } from '../args.js';
+import { parseCommand, boolOpt, stringOpt, TREE_OPTION, JSON_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
 import { errorLines, type CliIO } from '../io.js';
 import { loadPlan } from '../../tree/load-plan.js';
 import { planJson, planToTable } from '../../plan/render.js';
@@ -30,6 +30,7 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
+  checkTreeOption(p, io.cwd);
   // A plan is one short pass over a few hundred files: V8's optimising compiler costs more
   // CPU than it saves there (measured with bench/plan, docs/adr/0023).
   setFlagsFromString('--max-opt=1');

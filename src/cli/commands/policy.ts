@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { boolOpt, JSON_OPTION, noPositionals, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, JSON_OPTION, noPositionals, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { checkOutputPath } from '../out-path.js';
@@ -42,6 +42,7 @@ const MOFN_NOTE =
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return EXIT_OK;
+  checkTreeOption(p, io.cwd);
   const outOpt = stringOpt(p, 'out');
   if (outOpt === undefined) {
     throw new StrataError('cli/usage', 'policy: --out DIR is required', { hint: "run 'strata policy --help'" });

@@ -4,7 +4,7 @@
  * layout. Thin wrapper over publishImages (src/publish/publish.ts).
  */
 import path from 'node:path';
-import { boolOpt, intOpt, JSON_OPTION, listOpt, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand } from '../args.js';
+import { boolOpt, intOpt, JSON_OPTION, listOpt, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { checkOutputPath } from '../out-path.js';
@@ -71,6 +71,7 @@ export function commonOptions(p: ParsedCommand, io: CliIO, command: string): Omi
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return EXIT_OK;
+  checkTreeOption(p, io.cwd);
   const common = commonOptions(p, io, 'publish');
   const signatures = stringOpt(p, 'signatures');
   if (signatures === undefined) {

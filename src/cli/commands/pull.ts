@@ -3,7 +3,7 @@
  * every byte, and add it to the store atomically. Thin wrapper over pullVerified.
  */
 import path from 'node:path';
-import { boolOpt, intOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, intOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { checkOutputPath } from '../out-path.js';
@@ -38,6 +38,7 @@ area; only when all of them verified do they enter the store, and the image gets
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return EXIT_OK;
+  checkTreeOption(p, io.cwd);
   if (p.positionals.length !== 1) {
     throw new StrataError('cli/usage', `pull: expected one image reference, got ${p.positionals.length}`, {
       hint: 'strata pull --signatures DIR REGISTRY/NAMESPACE/IMAGE@sha256:<hex>',

@@ -2,7 +2,7 @@
  * `strata push --no-quorum`: publish without the quorum check, for private registries.
  * Refused without the explicit flag. Thin wrapper over publishImages.
  */
-import { boolOpt, JSON_OPTION, parseCommand, STORE_OPTION, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, JSON_OPTION, parseCommand, STORE_OPTION, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { formatPublishReport, publishImages, publishReportJson } from '../../publish/index.js';
@@ -31,6 +31,7 @@ signature: for private use. Anyone consuming these images must verify them other
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return EXIT_OK;
+  checkTreeOption(p, io.cwd);
   if (!boolOpt(p, 'no-quorum')) {
     throw new StrataError('cli/usage', 'push: refusing to push without a quorum check unless --no-quorum is given', {
       hint: "use 'strata publish --signatures DIR' to push only images a quorum of maintainers signed, or add --no-quorum for private use",

@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
@@ -39,6 +39,7 @@ already signed is skipped.`,
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return EXIT_OK;
+  checkTreeOption(p, io.cwd);
   const usage = (msg: string): StrataError => new StrataError('cli/usage', `sign: ${msg}`, { hint: "run 'strata sign --help'" });
   const signatures = stringOpt(p, 'signatures');
   if (signatures === undefined) throw usage('--signatures DIR is required');

@@ -7,7 +7,7 @@ import { EXIT_CHECK_FAILED, EXIT_OK, StrataError } from '../../errors.js';
 import { defaultStorePath } from '../../store/paths.js';
 import { statusJson, statusTable, treeStatus } from '../../status/status.js';
 import { parseLookasideBase } from '../../trust/lookaside.js';
-import { boolOpt, intOpt, JSON_OPTION, noPositionals, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, intOpt, JSON_OPTION, noPositionals, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
 import { cacheOption } from './audit.js';
 import type { CliIO } from '../io.js';
 import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
@@ -35,6 +35,7 @@ distinct maintainers signed it (see 'strata check'). Exit 0 when every image is 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return EXIT_OK;
+  checkTreeOption(p, io.cwd);
   noPositionals(p, 'status');
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const storeOpt = stringOpt(p, 'store');

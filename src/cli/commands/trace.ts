@@ -6,7 +6,7 @@
 import { EXIT_CHECK_FAILED, EXIT_OK, StrataError } from '../../errors.js';
 import { auditTree } from '../../audit/audit.js';
 import { traceText, verdictJson } from '../../audit/render.js';
-import { boolOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { CACHE_OPTION, cacheOption, userPath } from './audit.js';
 
@@ -29,6 +29,7 @@ image's audit entry: {"name", "bootstrapped", "reasons", "path", "seeds"}.`,
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
+  checkTreeOption(p, io.cwd);
   if (p.positionals.length !== 1) {
     throw new StrataError('cli/usage', `trace: expected one IMAGE, got ${p.positionals.length}`, { hint: "run 'strata trace --help'" });
   }
