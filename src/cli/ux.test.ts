@@ -118,6 +118,9 @@ const badCases: Readonly<Record<string, BadCase>> = {
   // no arguments / missing required parts
   'no command': { argv: () => [], line: /^no command given — / },
   'unknown command': { argv: () => ['frobnicate'], line: /^unknown command 'frobnicate' — / },
+  "typo'd command": { argv: () => ['biuld', '--all'], line: /^unknown command 'biuld' — did you mean 'strata build'\? run 'strata --help'/ },
+  "typo'd command (swapped letters)": { argv: () => ['verfiy'], line: /^unknown command 'verfiy' — did you mean 'strata verify'\? / },
+  'option before the command': { argv: () => ['--tree', T(), 'plan'], line: /^unknown command '--tree': options go after the command — write 'strata <command> --tree …'/ },
   'plan outside a tree': { argv: () => ['plan'], line: /empty: no packages\/ directory in '.*empty' — point --tree/ },
   'fetch outside a tree': { argv: () => ['fetch'], line: /no packages\/ directory/ },
   'audit outside a tree': { argv: () => ['audit'], line: /no packages\/ directory/ },
