@@ -153,8 +153,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     io.err(`${oneLine(unknownCommandLine(name, Object.keys(commands)))}\n`);
     return EXIT_INPUT;
   }
+  // --json counts only where the command takes it, and only among its options (not after '--').
+  let jsonWanted = false;
   try {
     const mod = await entry.load();
+    const optionArgs = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    jsonWanted = mod.spec?.options['json'] !== undefined && optionArgs.includes('--json');
     return await mod.run(rest, io);
   } catch (caught) {
     // A file-system error that reached here names a path the user gave (or one under it):
@@ -163,7 +167,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (e instanceof StrataError) {
       if (io.env['STRATA_DEBUG'] && caught instanceof Error && caught.stack) io.err(`${caught.stack}\n`);
       io.err(`${errorLines(e)}\n`);
-      if (rest.includes('--json')) io.json({ error: e.toJSON() });
+      if (jsonWanted) io.json({ error: e.toJSON() });
       return e.exitCode;
     }
     io.err(`strata: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

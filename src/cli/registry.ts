@@ -7,6 +7,8 @@ import type { CliIO } from './io.js';
 
 export interface CommandModule {
   run(argv: readonly string[], io: CliIO): Promise<number>;
+  /** The command's options (for --help and to know whether it answers --json). */
+  readonly spec?: { readonly options: Readonly<Record<string, unknown>> };
 }
 
 export interface CommandEntry {
