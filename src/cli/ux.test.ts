@@ -143,6 +143,8 @@ const badCases: Readonly<Record<string, BadCase>> = {
   'option without its value': { argv: () => ['plan', '--tree'], line: /^plan: Option '--tree <value>' argument missing — /, noJson: true },
   'negative number as value': { argv: () => ['gc', '--store', p('tree/.strata/store'), '--grace', '-5'], line: /^gc: --grace needs a value, .* — write --grace=VALUE/ },
   'non-integer --jobs': { argv: () => ['fetch', '--tree', T(), '-j', 'many'], line: /^fetch: --jobs must be an integer ≥ 1, got 'many' — / },
+  'non-integer -j (verify takes -j like build)': { argv: () => ['verify', '--tree', T(), '-j', 'x', 'core-tiny'], line: /^verify: --jobs must be an integer ≥ 1, got 'x' — / },
+  'file as --cache (verify)': { argv: () => ['verify', '--tree', T(), '--cache', p('afile'), 'core-tiny'], line: /afile: --cache: not a directory — / },
   'zero --threshold': { argv: () => ['check', '--tree', T(), ...SIG(), '--all', '--threshold', '0'], line: /^check: --threshold must be an integer ≥ 1, got '0' — / },
   'non-integer --min-free-gib': { argv: () => ['doctor', '--min-free-gib', 'lots'], line: /^doctor: --min-free-gib must be an integer ≥ 0/ },
   'doctor with an operand': { argv: () => ['doctor', 'core-tiny'], line: /^doctor: unexpected argument 'core-tiny' — / },

@@ -5,6 +5,7 @@ import { verifyTree, type VerifyReport } from '../../verify/verify.js';
 import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, checkPathOption, intOpt, parseCommand, stringOpt, type CommandSpec, checkTreeOption } from '../args.js';
 import { StrataError } from '../../errors.js';
 import type { CliIO } from '../io.js';
+import { checkOutputPath } from '../out-path.js';
 import { LAYER_COMPRESSION_OPTION, layerCompressionOpt } from '../layer-compression.js';
 
 export const spec: CommandSpec = {
@@ -16,8 +17,9 @@ export const spec: CommandSpec = {
     store: STORE_OPTION,
     all: { type: 'boolean', description: 'verify every image of the tree' },
     vary: { type: 'boolean', description: 'rebuild under a different build directory, TZ, umask, locale, job count, CPU affinity, clock and context order' },
-    jobs: { type: 'string', valueName: 'N', description: 'job count of the reference build (default 2); --vary rebuilds with another' },
+    jobs: { type: 'string', short: 'j', valueName: 'N', description: 'job count of the reference build (default 2); --vary rebuilds with another' },
     'allow-network': { type: 'boolean', description: 'let RUN steps use the network, as the reference build did' },
+    cache: { type: 'string', valueName: 'DIR', description: 'the source cache, as for build (default: $STRATA_CACHE, else <tree>/.strata/sources)' },
     'layer-compression': { ...LAYER_COMPRESSION_OPTION, description: 'layer compression the reference build used: gzip (default) or zstd' },
     json: JSON_OPTION,
   },
@@ -53,7 +55,8 @@ export function renderVerifyReport(r: VerifyReport): string {
     if (i.comparison && !i.compression) for (const l of renderComparison(i.comparison)) out.push(`  ${l}`);
   }
   const bad = r.images.filter((i) => i.status !== 'reproduced').length;
-  out.push('', bad ? `${bad} of ${r.images.length} images did not reproduce` : `all ${r.images.length} images reproduce`);
+  const n = r.images.length;
+  out.push('', bad ? `${bad} of ${n} image${n === 1 ? '' : 's'} did not reproduce` : n === 1 ? 'the image reproduces' : `all ${n} images reproduce`);
   return `${out.join('\n')}\n`;
 }
 
@@ -68,6 +71,9 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const store = stringOpt(p, 'store');
   if (store !== undefined) checkPathOption('--store', store, path.resolve(io.cwd, store), 'dir', { mustExist: true, hint: '--store names the store holding the recorded images' });
   const jobs = intOpt(p, 'jobs', 'verify');
+  // --cache is build's option: the rebuild reads (and fetches missing sources into) that cache.
+  const cache = stringOpt(p, 'cache');
+  if (cache !== undefined) checkOutputPath('--cache', cache, path.resolve(io.cwd, cache), 'dir', { hint: '--cache takes the source cache directory build used' });
   const layerCompression = layerCompressionOpt(p, 'verify');
   const report = await verifyTree({
     tree,
@@ -78,7 +84,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     ...(jobs !== undefined ? { jobs } : {}),
     allowNetwork: boolOpt(p, 'allow-network'),
     ...(layerCompression !== undefined ? { layerCompression } : {}),
-    env: io.env,
+    env: cache !== undefined ? { ...io.env, STRATA_CACHE: path.resolve(io.cwd, cache) } : io.env,
     onProgress: (l) => io.err(`${l}\n`),
   });
   if (boolOpt(p, 'json')) io.json(report);
