@@ -100,7 +100,9 @@ export function parseCommand(
 }
 
 export function helpText(spec: CommandSpec): string {
-  const lines = [`usage: ${spec.usage}`, '', spec.summary, '', 'options:'];
+  // Summaries are written as table cells (lower case, for the command list); here a sentence.
+  const summary = spec.summary.charAt(0).toUpperCase() + spec.summary.slice(1);
+  const lines = [`usage: ${spec.usage}`, '', summary, '', 'options:'];
   const entries = Object.entries({ ...spec.options, help: HELP_OPTION });
   const left = entries.map(([name, o]) => {
     const short = o.short ? `-${o.short}, ` : '    ';

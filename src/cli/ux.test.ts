@@ -150,8 +150,8 @@ const badCases: Readonly<Record<string, BadCase>> = {
   'doctor with an operand': { argv: () => ['doctor', 'core-tiny'], line: /^doctor: unexpected argument 'core-tiny' — / },
   'status with an operand': { argv: () => ['status', '--tree', T(), 'core-tiny'], line: /^status: unexpected argument 'core-tiny' — / },
   'policy with an operand': { argv: () => ['policy', '--tree', T(), '--out', p('newpolicy'), 'x'], line: /^policy: unexpected argument 'x' — / },
-  'fsck with an operand': { argv: () => ['fsck', '--tree', T(), 'x'], line: /^fsck: unexpected argument 'x' — / },
-  'gc with an operand': { argv: () => ['gc', '--tree', T(), 'x'], line: /^gc: unexpected argument 'x' — / },
+  'fsck with an operand': { argv: () => ['fsck', '--tree', T(), 'x'], line: /^fsck: unexpected argument 'x' — fsck takes no image names or other operands/ },
+  'gc with an operand': { argv: () => ['gc', '--tree', T(), 'x'], line: /^gc: unexpected argument 'x' — gc takes no image names or other operands/ },
   'images and --all': { argv: () => ['audit', '--tree', T(), '--all', 'core-tiny'], line: /^audit: give image names or --all, not both — / },
   'verify images and --all': { argv: () => ['verify', '--tree', T(), '--all', 'core-tiny'], line: /^verify: give image names or --all, not both — / },
   'status --threshold without --signatures': { argv: () => ['status', '--tree', T(), '--threshold', '2'], line: /^status: --threshold only matters with --signatures — / },
@@ -285,6 +285,21 @@ test('every command answers --help on stdout with exit 0 and lists --json when i
     assert.match(io.stdout(), new RegExp(`^usage: strata ${name}`), name);
     if (!['run', 'export', 'push', 'publish', 'pull', 'build'].includes(name)) assert.match(io.stdout(), /--json/, name);
   }
+});
+
+test('every --help states the summary as a sentence and gives the default of every option that has one', async () => {
+  for (const name of Object.keys(commands)) {
+    const io = bufferIO({}, p('empty'));
+    assert.equal(await main([name, '--help'], io), 0, name);
+    const summary = io.stdout().split('\n')[2] ?? '';
+    assert.match(summary, /^[A-Z]/, `${name}: summary '${summary}'`);
+  }
+  const build = bufferIO({}, p('empty'));
+  await main(['build', '--help'], build);
+  assert.match(build.stdout(), /--run-timeout SECONDS +stop any RUN that takes longer \(default: no limit\)/);
+  const status = bufferIO({}, p('empty'));
+  await main(['status', '--help'], status);
+  assert.match(status.stdout(), /--threshold M +distinct maintainers needed \(default: strata\.toml threshold, else 2\)/);
 });
 
 /** Table and --json of one successful command carry the same images. */

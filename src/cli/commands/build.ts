@@ -18,7 +18,7 @@ export const spec: CommandSpec = {
     all: { type: 'boolean', description: 'build every image of the tree' },
     jobs: { type: 'string', short: 'j', valueName: 'N', description: 'images built at once (default 2)' },
     'keep-failed': { type: 'boolean', description: "keep a failed RUN's root and print its path (enter it with 'strata run --root')" },
-    'run-timeout': { type: 'string', valueName: 'SECONDS', description: 'stop any RUN that takes longer' },
+    'run-timeout': { type: 'string', valueName: 'SECONDS', description: 'stop any RUN that takes longer (default: no limit)' },
     'allow-network': { type: 'boolean', description: 'give RUN steps network unless they say --network=none (the image is then not hermetic)' },
     cache: { type: 'string', valueName: 'DIR', description: 'the source cache (default: $STRATA_CACHE, else <tree>/.strata/sources)' },
     'no-cache': { type: 'boolean', description: 'rebuild even when the inputs are unchanged' },

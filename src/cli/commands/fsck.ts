@@ -1,6 +1,6 @@
 /** `strata fsck`: check the store; exit 1 listing each problem. */
 import path from 'node:path';
-import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, parseCommand, stringOpt, type CommandSpec, type ParsedCommand, checkTreeOption } from '../args.js';
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, noPositionals, parseCommand, stringOpt, type CommandSpec, type ParsedCommand, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { fsckStore } from '../../store/fsck.js';
 import { defaultStorePath } from '../../store/paths.js';
@@ -24,10 +24,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
   checkTreeOption(p, io.cwd);
-  if (p.positionals.length) {
-    const { StrataError } = await import('../../errors.js');
-    throw new StrataError('cli/usage', `fsck: unexpected argument '${p.positionals[0]}'`, { hint: "run 'strata fsck --help'" });
-  }
+  noPositionals(p, 'fsck');
   const report = await fsckStore(storeDir(p, io));
   if (boolOpt(p, 'json')) {
     io.json(report);

@@ -1,7 +1,6 @@
 /** `strata gc`: remove unreferenced blobs and leftovers of interrupted writes. */
-import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, parseCommand, type CommandSpec, checkTreeOption } from '../args.js';
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, noPositionals, parseCommand, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
-import { StrataError } from '../../errors.js';
 import { gcStore } from '../../store/gc.js';
 import { statePaths } from '../../build/state.js';
 import { storeDir } from './fsck.js';
@@ -23,7 +22,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
   checkTreeOption(p, io.cwd);
-  if (p.positionals.length) throw new StrataError('cli/usage', `gc: unexpected argument '${p.positionals[0]}'`, { hint: "run 'strata gc --help'" });
+  noPositionals(p, 'gc');
   const grace = intOpt(p, 'grace', 'gc', 0);
   const dir = storeDir(p, io);
   const report = await gcStore(dir, { ...(grace !== undefined ? { graceSeconds: grace } : {}), dryRun: boolOpt(p, 'dry-run'), state: statePaths(dir) });

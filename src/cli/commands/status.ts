@@ -21,7 +21,7 @@ export const spec: CommandSpec = {
     store: STORE_OPTION,
     cache: { type: 'string', valueName: 'DIR', description: 'the source cache (default: $STRATA_CACHE, else <tree>/.strata/sources)' },
     signatures: { type: 'string', valueName: 'DIR|URL', description: 'also check the quorum against these lookaside signatures' },
-    threshold: { type: 'string', valueName: 'M', description: "signers needed (default: strata.toml's threshold)" },
+    threshold: { type: 'string', valueName: 'M', description: 'distinct maintainers needed (default: strata.toml threshold, else 2)' },
     keyring: { ...TRUST_FILE_OPTIONS.keyring, description: `with --signatures: ${TRUST_FILE_OPTIONS.keyring.description}` },
     maintainers: { ...TRUST_FILE_OPTIONS.maintainers, description: `with --signatures: ${TRUST_FILE_OPTIONS.maintainers.description}` },
     json: JSON_OPTION,
