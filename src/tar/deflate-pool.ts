@@ -15,9 +15,13 @@ export interface DeflateJob {
   readonly last: boolean;
 }
 
+/**
+ * A worker's answer. `inputs` are the job's block and dictionary, handed back so that
+ * their memory is freed by this thread's garbage collector, not left in the worker's.
+ */
 export type DeflateReply =
-  | { readonly id: number; readonly out: Uint8Array }
-  | { readonly id: number; readonly error: { readonly code: string; readonly message: string; readonly hint: string | undefined } };
+  | { readonly id: number; readonly out: Uint8Array; readonly inputs: readonly Uint8Array[] }
+  | { readonly id: number; readonly error: { readonly code: string; readonly message: string; readonly hint: string | undefined }; readonly inputs: readonly Uint8Array[] };
 
 interface Pending {
   readonly job: DeflateJob;

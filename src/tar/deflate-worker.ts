@@ -1,6 +1,11 @@
 /**
  * Worker thread of the deflate pool (src/tar/deflate-pool.ts): compresses one block per
  * message with the pinned block format and posts the bytes back (buffer transferred).
+ *
+ * The job's block and dictionary are transferred back with the reply (ADR 0183): a
+ * buffer left here would be garbage of this isolate, and V8 scavenges an isolate whose
+ * JavaScript allocates almost nothing only once ~32 MiB of array buffers are pending —
+ * per worker, and for as long as the worker then sits idle.
  */
 import { parentPort } from 'node:worker_threads';
 import { BlockDeflater } from './block-deflate.js';
@@ -18,11 +23,20 @@ port.on('message', (job: DeflateJob) => {
     const compressed = deflater.compress(job.block, job.dictionary, job.last);
     // Transfer only a buffer the output owns whole (never a slice of a shared pool).
     const out = compressed.byteOffset === 0 && compressed.byteLength === compressed.buffer.byteLength ? compressed : new Uint8Array(compressed);
-    reply = { id: job.id, out };
-    port.postMessage(reply, [out.buffer as ArrayBuffer]);
+    reply = { id: job.id, out, inputs: inputsOf(job) };
+    port.postMessage(reply, transferList([out, ...reply.inputs]));
   } catch (e) {
     const err = e as { code?: string; message?: string; hint?: string };
-    reply = { id: job.id, error: { code: err.code ?? 'tar/compress-failed', message: err.message ?? String(e), hint: err.hint } };
-    port.postMessage(reply);
+    reply = { id: job.id, error: { code: err.code ?? 'tar/compress-failed', message: err.message ?? String(e), hint: err.hint }, inputs: inputsOf(job) };
+    port.postMessage(reply, transferList(reply.inputs));
   }
 });
+
+function inputsOf(job: DeflateJob): Uint8Array[] {
+  return job.dictionary ? [job.block, job.dictionary] : [job.block];
+}
+
+/** The distinct whole buffers behind `views` (a buffer listed twice cannot be transferred). */
+function transferList(views: readonly Uint8Array[]): ArrayBuffer[] {
+  return [...new Set(views.map((v) => v.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
+}
