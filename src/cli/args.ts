@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StrataError } from '../errors.js';
+import { closest } from './suggest.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -58,7 +59,7 @@ export function parseCommand(
   out: (text: string) => void,
 ): ParsedCommand | undefined {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
-  const all = { ...spec.options, help: HELP_OPTION };
+  const all: Readonly<Record<string, OptionSpec>> = { ...spec.options, help: HELP_OPTION };
   for (const [name, o] of Object.entries(all)) {
     options[name] = {
       type: o.type,
@@ -80,8 +81,18 @@ export function parseCommand(
         hint: `write ${ambiguous[1]}=VALUE for a value that starts with '-'`,
       });
     }
+    const missing = /^Option '--([^ ']+) <value>' argument missing/.exec(msg);
+    if (missing) {
+      // `plan --tree` at the end of the line.
+      const name = missing[1]!;
+      throw new StrataError('cli/usage', `${spec.name}: --${name} needs a value`, {
+        hint: `write --${name} ${all[name]?.valueName ?? 'VALUE'}; run 'strata ${spec.name} --help' for the options`,
+      });
+    }
+    const unknown = /^Unknown option '--([^'=]+)/.exec(msg);
+    const guess = unknown ? closest(unknown[1]!, Object.keys(all)) : undefined;
     throw new StrataError('cli/usage', `${spec.name}: ${msg}`, {
-      hint: `run 'strata ${spec.name} --help' for the options`,
+      hint: `${guess !== undefined ? `did you mean --${guess}? ` : ''}run 'strata ${spec.name} --help' for the options`,
     });
   }
   if (parsed.values['help']) {

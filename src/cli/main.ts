@@ -7,6 +7,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EXIT_INPUT, EXIT_INTERNAL, StrataError } from '../errors.js';
 import { commands } from './registry.js';
+import { closest } from './suggest.js';
 import { errorLines, oneLine, processIO, type CliIO } from './io.js';
 
 function version(): string {
@@ -91,41 +92,16 @@ export function errorFromErrno(e: unknown): StrataError | undefined {
   });
 }
 
-/** Optimal string alignment distance: edits, with a swap of two neighbours as one edit. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
 /**
  * The one line for a word that is not a command: the closest command when it is a likely
- * typo (at most 2 edits, fewer than half the word's letters, or a unique prefix), and a
- * note when an option came before the command.
+ * typo (suggest.ts), and a note when an option came before the command.
  */
 export function unknownCommandLine(name: string, known: readonly string[]): string {
   const list = "run 'strata --help' for the list of commands";
   if (name.startsWith('-')) {
     return `unknown command '${name}': options go after the command — write 'strata <command> ${name} …'; ${list}`;
   }
-  const word = name.toLowerCase();
-  const prefixed = known.filter((k) => word.length >= 2 && k.startsWith(word));
-  let best: string | undefined = prefixed.length === 1 ? prefixed[0] : undefined;
-  if (best === undefined) {
-    let bestDistance = Infinity;
-    for (const k of [...known].sort()) {
-      const dist = editDistance(word, k);
-      if (dist < bestDistance) [best, bestDistance] = [k, dist];
-    }
-    if (bestDistance > 2 || bestDistance * 2 >= Math.max(word.length, 2)) best = undefined;
-  }
+  const best = closest(name, known);
   return best !== undefined ? `unknown command '${name}' — did you mean 'strata ${best}'? ${list}` : `unknown command '${name}' — ${list}`;
 }
 

@@ -140,7 +140,9 @@ const badCases: Readonly<Record<string, BadCase>> = {
 
   // unknown options, bad values, operands where none are taken
   'unknown option': { argv: () => ['status', '--colour'], line: /^status: Unknown option '--colour' — run 'strata status --help'/ },
-  'option without its value': { argv: () => ['plan', '--tree'], line: /^plan: Option '--tree <value>' argument missing — /, noJson: true },
+  'option without its value': { argv: () => ['plan', '--tree'], line: /^plan: --tree needs a value — write --tree DIR; run 'strata plan --help'/, noJson: true },
+  'mistyped option': { argv: () => ['check', '--tree', T(), ...SIG(), '--all', '--treshold', '1'], line: /^check: Unknown option '--treshold' — did you mean --threshold\? run 'strata check --help'/ },
+  'mistyped option (singular)': { argv: () => ['status', '--tree', T(), '--signature', p('sigs')], line: /^status: Unknown option '--signature' — did you mean --signatures\? / },
   'negative number as value': { argv: () => ['gc', '--store', p('tree/.strata/store'), '--grace', '-5'], line: /^gc: --grace needs a value, .* — write --grace=VALUE/ },
   'non-integer --jobs': { argv: () => ['fetch', '--tree', T(), '-j', 'many'], line: /^fetch: --jobs must be an integer ≥ 1, got 'many' — / },
   'non-integer -j (verify takes -j like build)': { argv: () => ['verify', '--tree', T(), '-j', 'x', 'core-tiny'], line: /^verify: --jobs must be an integer ≥ 1, got 'x' — / },
