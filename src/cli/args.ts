@@ -47,6 +47,21 @@ export const STORE_OPTION: OptionSpec = {
   description: 'the OCI layout store (default: <tree>/.strata/store)',
 };
 export const JSON_OPTION: OptionSpec = { type: 'boolean', description: 'print machine-readable JSON' };
+/**
+ * --all where every image is already the default without IMAGE (plan, fetch, audit): accepted
+ * so that `--all` works the same on every command that selects images.
+ */
+export function allImagesOption(what: string): OptionSpec {
+  return { type: 'boolean', description: `${what} every image of the tree (the default without IMAGE)` };
+}
+
+/** Throw a usage error when both image names and --all were given. */
+export function imagesOrAll(p: ParsedCommand, command: string): void {
+  if (p.values['all'] === true && p.positionals.length > 0) {
+    throw new StrataError('cli/usage', `${command}: give image names or --all, not both`, { hint: `run 'strata ${command} --help'` });
+  }
+}
+
 const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', description: 'show this help' };
 
 /**

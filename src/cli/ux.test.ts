@@ -155,6 +155,8 @@ const badCases: Readonly<Record<string, BadCase>> = {
   'fsck with an operand': { argv: () => ['fsck', '--tree', T(), 'x'], line: /^fsck: unexpected argument 'x' — fsck takes no image names or other operands/ },
   'gc with an operand': { argv: () => ['gc', '--tree', T(), 'x'], line: /^gc: unexpected argument 'x' — gc takes no image names or other operands/ },
   'images and --all': { argv: () => ['audit', '--tree', T(), '--all', 'core-tiny'], line: /^audit: give image names or --all, not both — / },
+  'plan images and --all': { argv: () => ['plan', '--tree', T(), '--all', 'core-tiny'], line: /^plan: give image names or --all, not both — / },
+  'fetch images and --all': { argv: () => ['fetch', '--tree', T(), '--all', 'core-tiny'], line: /^fetch: give image names or --all, not both — / },
   'verify images and --all': { argv: () => ['verify', '--tree', T(), '--all', 'core-tiny'], line: /^verify: give image names or --all, not both — / },
   'status --threshold without --signatures': { argv: () => ['status', '--tree', T(), '--threshold', '2'], line: /^status: --threshold only matters with --signatures — / },
   'sign --passphrase-file without --key': { argv: () => ['sign', '--tree', T(), ...SIG(), '--gpg', 'A'.repeat(40), '--passphrase-file', p('afile'), '--all'], line: /^sign: --passphrase-file goes with --key/ },
@@ -307,6 +309,8 @@ test('every --help states the summary as a sentence and gives the default of eve
 /** Table and --json of one successful command carry the same images. */
 const tableCommands: ReadonlyArray<{ argv: () => string[]; exit: number }> = [
   { argv: () => ['plan', '--tree', T()], exit: 0 },
+  { argv: () => ['plan', '--tree', T(), '--all'], exit: 0 },
+  { argv: () => ['fetch', '--tree', T(), '--all', '--offline', '--cache', p('empty')], exit: 0 },
   { argv: () => ['audit', '--tree', T()], exit: 0 },
   { argv: () => ['trace', '--tree', T(), 'core-tiny'], exit: 0 },
   { argv: () => ['status', '--tree', T()], exit: 0 },

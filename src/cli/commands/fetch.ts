@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
-import { boolOpt, checkPathOption, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
+import { boolOpt, checkPathOption, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption, allImagesOption, imagesOrAll } from '../args.js';
 import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
 import { userPath } from '../user-path.js';
@@ -19,9 +19,10 @@ import { loadTree } from '../../tree/load.js';
 export const spec: CommandSpec = {
   name: 'fetch',
   summary: 'Download the sources of the tree (or of the named images) into the cache, verified by sha256.',
-  usage: 'strata fetch [options] [IMAGE...]',
+  usage: 'strata fetch [options] [IMAGE...|--all]',
   options: {
     tree: TREE_OPTION,
+    all: allImagesOption('fetch the sources of'),
     cache: { type: 'string', valueName: 'DIR', description: 'the source cache (default: $STRATA_CACHE, else <tree>/.strata/sources)' },
     offline: { type: 'boolean', description: 'use only the cache; report what is missing' },
     recheck: { type: 'boolean', description: 're-hash every cached file first and remove corrupt ones' },
@@ -146,6 +147,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
   checkTreeOption(p, io.cwd);
+  imagesOrAll(p, 'fetch');
   const json = boolOpt(p, 'json');
   const tree = userPath(io.cwd, stringOpt(p, 'tree') ?? '.');
   const cacheFlag = stringOpt(p, 'cache');
@@ -158,7 +160,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const idleSeconds = intOpt(p, 'idle-timeout', 'fetch') ?? 30;
 
   if (importDir !== undefined) {
-    const clash = ['export', 'offline', 'recheck'].find((k) => p.values[k] !== undefined) ?? (p.positionals.length ? 'IMAGE' : undefined);
+    const clash = ['export', 'offline', 'recheck', 'all'].find((k) => p.values[k] !== undefined) ?? (p.positionals.length ? 'IMAGE' : undefined);
     if (clash) {
       throw new StrataError('cli/usage', `fetch: --import cannot be combined with ${clash === 'IMAGE' ? 'image names' : `--${clash}`}`, {
         hint: "import first ('strata fetch --import DIR'), then run 'strata fetch --offline' to check the tree",
