@@ -91,12 +91,15 @@ export function parseCommand(
     const msg = (full.split('\n')[0] ?? full).split(/\.(?:\s|$)/)[0] ?? full;
     const ambiguous = /^Option '(-[^' ]+)[^']*' argument is ambiguous/.exec(msg);
     if (ambiguous) {
-      // `--grace -5`: node will not take a value that looks like an option.
-      throw new StrataError('cli/usage', `${spec.name}: ${ambiguous[1]} needs a value, and the next argument looks like an option`, {
-        hint: `write ${ambiguous[1]}=VALUE for a value that starts with '-'`,
+      // `--grace -5`: node will not take a value that looks like an option. `-j=5` would
+      // give '=5', so the advice names the long form.
+      const given = ambiguous[1]!.replace(/,$/, '');
+      const long = given.startsWith('--') ? given : `--${Object.entries(all).find(([, o]) => `-${o.short}` === given)?.[0] ?? given.slice(1)}`;
+      throw new StrataError('cli/usage', `${spec.name}: ${given} needs a value, and the next argument looks like an option`, {
+        hint: `write ${long}=VALUE for a value that starts with '-'`,
       });
     }
-    const missing = /^Option '--([^ ']+) <value>' argument missing/.exec(msg);
+    const missing = /^Option '(?:-\w, )?--([^ ']+) <value>' argument missing/.exec(msg);
     if (missing) {
       // `plan --tree` at the end of the line.
       const name = missing[1]!;

@@ -141,6 +141,8 @@ const badCases: Readonly<Record<string, BadCase>> = {
   // unknown options, bad values, operands where none are taken
   'unknown option': { argv: () => ['status', '--colour'], line: /^status: Unknown option '--colour' — run 'strata status --help'/ },
   'option without its value': { argv: () => ['plan', '--tree'], line: /^plan: --tree needs a value — write --tree DIR; run 'strata plan --help'/, noJson: true },
+  'short option without its value': { argv: () => ['build', '--tree', T(), '-j'], line: /^build: --jobs needs a value — write --jobs N; /, noJson: true },
+  'short option followed by an option': { argv: () => ['fetch', '--tree', T(), '-j', '--offline'], line: /^fetch: -j needs a value, and the next argument looks like an option — write --jobs=VALUE / },
   'mistyped option': { argv: () => ['check', '--tree', T(), ...SIG(), '--all', '--treshold', '1'], line: /^check: Unknown option '--treshold' — did you mean --threshold\? run 'strata check --help'/ },
   'mistyped option (singular)': { argv: () => ['status', '--tree', T(), '--signature', p('sigs')], line: /^status: Unknown option '--signature' — did you mean --signatures\? / },
   'negative number as value': { argv: () => ['gc', '--store', p('tree/.strata/store'), '--grace', '-5'], line: /^gc: --grace needs a value, .* — write --grace=VALUE/ },
