@@ -308,6 +308,15 @@ test('every --help states the summary as a sentence and gives the default of eve
   assert.match(status.stdout(), /--threshold M +distinct maintainers needed \(default: strata\.toml threshold, else 2\)/);
 });
 
+test("every usage line says [options] or names every option the command takes", async () => {
+  for (const name of Object.keys(commands)) {
+    const spec = ((await commands[name]!.load()) as unknown as { spec: { usage: string; options: Record<string, unknown> } }).spec;
+    if (spec.usage.includes('[options]')) continue;
+    const missing = Object.keys(spec.options).filter((o) => !spec.usage.includes(`--${o}`));
+    assert.deepEqual(missing, [], `${name}: ${spec.usage}`);
+  }
+});
+
 /** Table and --json of one successful command carry the same images. */
 const tableCommands: ReadonlyArray<{ argv: () => string[]; exit: number }> = [
   { argv: () => ['plan', '--tree', T()], exit: 0 },

@@ -13,7 +13,7 @@ import { checkOutputPath } from '../out-path.js';
 export const spec: CommandSpec = {
   name: 'export',
   summary: 'Write one built image as its own OCI image layout (readable by skopeo copy oci:DIR …).',
-  usage: 'strata export IMAGE --oci DIR [--tree DIR] [--store DIR] [--json]',
+  usage: 'strata export IMAGE --oci DIR [--tree DIR] [--store DIR] [--layer-compression gzip|zstd] [--json]',
   options: {
     tree: TREE_OPTION,
     store: STORE_OPTION,

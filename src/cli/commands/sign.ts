@@ -16,7 +16,7 @@ import { signTree } from '../../trust/sign-tree.js';
 export const spec: CommandSpec = {
   name: 'sign',
   summary: 'sign the digests this machine reproduced (lookaside signatures)',
-  usage: 'strata sign --signatures DIR (--key FILE [--passphrase-file F] | --gpg FINGERPRINT) (IMAGE... | --all)',
+  usage: 'strata sign [options] --signatures DIR (--key FILE [--passphrase-file F] | --gpg FINGERPRINT) (IMAGE... | --all)',
   options: {
     tree: TREE_OPTION,
     store: STORE_OPTION,

@@ -15,7 +15,7 @@ import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 export const spec: CommandSpec = {
   name: 'status',
   summary: 'one row per image: digest, size in the store, bootstrapped, signers',
-  usage: 'strata status [--tree DIR] [--store DIR] [--cache DIR] [--signatures DIR|URL [--threshold M]] [--json]',
+  usage: 'strata status [options] [--signatures DIR|URL [--threshold M]]',
   options: {
     tree: TREE_OPTION,
     store: STORE_OPTION,

@@ -11,7 +11,7 @@ import { LAYER_COMPRESSION_OPTION, layerCompressionOpt } from '../layer-compress
 export const spec: CommandSpec = {
   name: 'verify',
   summary: 'rebuild from scratch and compare with digests/*.txt; explain every mismatch',
-  usage: 'strata verify [IMAGE...|--all] [--vary] [--json] [--tree DIR] [--store DIR]',
+  usage: 'strata verify [options] [IMAGE...|--all]',
   options: {
     tree: TREE_OPTION,
     store: STORE_OPTION,
