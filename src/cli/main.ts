@@ -5,7 +5,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { EXIT_INPUT, EXIT_INTERNAL, StrataError } from '../errors.js';
+import { EXIT_INPUT, EXIT_INTERNAL, StrataError, StrataErrors } from '../errors.js';
 import { commands } from './registry.js';
 import { closest } from './suggest.js';
 import { errorLines, oneLine, processIO, type CliIO } from './io.js';
@@ -143,7 +143,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (e instanceof StrataError) {
       if (io.env['STRATA_DEBUG'] && caught instanceof Error && caught.stack) io.err(`${caught.stack}\n`);
       io.err(`${errorLines(e)}\n`);
-      if (jsonWanted) io.json({ error: e.toJSON() });
+      // Several errors (e.g. sign refusing two images): the document lists each, as stderr does.
+      if (jsonWanted) io.json({ error: e instanceof StrataErrors ? { ...e.toJSON(), errors: e.errors.map((x) => x.toJSON()) } : e.toJSON() });
       return e.exitCode;
     }
     io.err(`strata: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

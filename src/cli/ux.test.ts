@@ -371,6 +371,27 @@ test('through the process, with stderr a pipe: exit codes, one error line, JSON 
   for (const text of [bad.err, failed.err, ok.err]) assert.doesNotMatch(text, /\x1b/);
 });
 
+test('several errors with --json: the document lists each of them, as stderr has one line each', async () => {
+  const tree = p('two-unbuilt');
+  await fs.mkdir(tree);
+  try {
+    await makeTree('two-unbuilt', 'sha256:' + 'a'.repeat(64));
+    await fs.appendFile(path.join(tree, 'digests/core.txt'), `${'b'.repeat(64)} core-other\n`);
+    await OciStore.open(path.join(tree, '.strata/store'), { create: true });
+    const io = bufferIO({}, p('empty'));
+    const code = await main(['sign', '--tree', tree, '--signatures', p('sigs-two'), '--key', p('una.key'), '--all', '--json'], io);
+    assert.equal(code, 1);
+    assert.equal(io.stderr().split('\n').filter(Boolean).length, 2, io.stderr());
+    const doc = JSON.parse(io.stdout()) as { error: { code: string; errors?: Array<{ code: string; message: string; location: { file: string; line: number } }> } };
+    assert.equal(doc.error.errors?.length, 2, io.stdout());
+    // in image order: core-other (line 2) before core-tiny (line 1)
+    assert.deepEqual(doc.error.errors.map((e) => [e.code, e.location.line]), [['trust/not-built-here', 2], ['trust/not-built-here', 1]]);
+    assert.match(doc.error.errors[0]!.message, /core-other/);
+  } finally {
+    await fs.rm(tree, { recursive: true, force: true });
+  }
+});
+
 test('unreachable http signatures fail the check (exit 1) and say why', async () => {
   // A port that was free a moment ago: nothing listens there now.
   const server = net.createServer();
