@@ -1,22 +1,9 @@
 /**
  * "Did you mean …?" for mistyped command and option names: the closest candidate when it is
- * a likely typo (at most 2 edits, a swap of neighbours counting as one, and fewer than half
- * the word's letters), or the one candidate the word is a prefix of.
+ * a likely typo (at most 2 edits, and fewer than half the word's letters), or the one
+ * candidate the word is a prefix of. Image names use tree/close-matches' wider rule.
  */
-
-/** Optimal string alignment distance: insertions, deletions, substitutions, neighbour swaps. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
+import { editDistance } from '../tree/close-matches.js';
 
 /** The candidate `word` most likely meant, or undefined when none is close. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {

@@ -242,6 +242,9 @@ const badCases: Readonly<Record<string, BadCase>> = {
   'unknown image (verify)': { argv: () => ['verify', '--tree', T(), 'core-nope'], line: /^no image 'core-nope' in this tree — / },
   'unknown image (check)': { argv: () => ['check', '--tree', T(), ...SIG(), 'core-nope'], line: /^no digest recorded for image 'core-nope' — / },
   'unknown image (sign)': { argv: () => ['sign', '--tree', T(), ...SIG(), '--key', p('una.key'), 'core-nope'], line: /^no digest recorded for image 'core-nope' — / },
+  'mistyped image (check) names the close one': { argv: () => ['check', '--tree', T(), ...SIG(), 'core-tinny'], line: /^no digest recorded for image 'core-tinny' — did you mean core-tiny\? / },
+  'mistyped image (sign) names the close one': { argv: () => ['sign', '--tree', T(), ...SIG(), '--key', p('una.key'), 'core-tinny'], line: /^no digest recorded for image 'core-tinny' — did you mean core-tiny\? / },
+  'mistyped image (push) names the close one': { argv: () => ['push', '--no-quorum', '--tree', T(), '--to', '127.0.0.1:1/x', 'core-tinny'], line: /^no digest recorded for image 'core-tinny' — did you mean core-tiny\? / },
   'unknown image (diff)': { argv: () => ['diff', '--tree', T(), 'core-tiny', 'core-nope'], line: /index\.json: image 'core-nope' is not in the store — / },
   'oci: layout with several images': { argv: () => ['diff', '--tree', T(), `oci:${p('tree/.strata/store')}:core-nope`, 'core-tiny'], line: /core-nope.* — / },
 };

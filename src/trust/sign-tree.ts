@@ -10,6 +10,7 @@
 import { StrataError, StrataErrors } from '../errors.js';
 import { OciStore } from '../store/store.js';
 import { loadTree } from '../tree/load.js';
+import { closeMatches } from '../tree/close-matches.js';
 import type { DigestEntry } from './digests-file.js';
 import { signDigest, type SignDigestResult, type Signer } from './sign.js';
 import { readAllDigests, readTrustConfig } from './tree-trust.js';
@@ -98,8 +99,9 @@ function select(all: readonly DigestEntry[], images: readonly string[] | 'all'):
   return [...new Set(images)].map((name) => {
     const e = byName.get(name);
     if (!e) {
+      const near = closeMatches(name, byName.keys());
       throw new StrataError('trust/unknown-image', `no digest recorded for image '${name}'`, {
-        hint: 'image names are <stage>-<name> as listed in digests/<stage>.txt',
+        hint: `${near.length ? `did you mean ${near.join(', ')}? ` : ''}image names are <stage>-<name> as listed in digests/<stage>.txt`,
       });
     }
     return e;

@@ -13,6 +13,7 @@ import { parseMaintainers, type Maintainers } from './maintainers.js';
 import { parseDigestsFile, type DigestEntry } from './digests-file.js';
 import { buildKeyring, readPublicKeys, type Keyring, type PublicKey } from './openpgp.js';
 import { loadConfig } from '../tree/load.js';
+import { closeMatches } from '../tree/close-matches.js';
 
 export interface TrustConfig {
   readonly namespace: string;
@@ -207,8 +208,9 @@ export function selectRecordedImages(all: readonly DigestEntry[], images: readon
   for (const name of images) {
     const e = byName.get(name);
     if (!e) {
+      const near = closeMatches(name, byName.keys());
       throw new StrataError('trust/unknown-image', `no digest recorded for image '${name}'`, {
-        hint: 'image names are <stage>-<name> as listed in digests/<stage>.txt; build the image and record its digest first',
+        hint: `${near.length ? `did you mean ${near.join(', ')}? ` : ''}image names are <stage>-<name> as listed in digests/<stage>.txt; build the image and record its digest first`,
       });
     }
     if (!out.includes(e)) out.push(e);
