@@ -320,6 +320,13 @@ test("every usage line says [options] or names every option the command takes", 
   }
 });
 
+test("run's help does not promise that changes under --root are thrown away (they stay in DIR)", async () => {
+  const io = bufferIO({}, p('empty'));
+  assert.equal(await main(['run', '--help'], io), 0);
+  assert.doesNotMatch(io.stdout(), /ENTRYPOINT and CMD run\. Changes are thrown away/);
+  assert.match(io.stdout(), /With --root the command runs in DIR itself: what it changes stays in DIR/);
+});
+
 /** Table and --json of one successful command carry the same images. */
 const tableCommands: ReadonlyArray<{ argv: () => string[]; exit: number }> = [
   { argv: () => ['plan', '--tree', T()], exit: 0 },

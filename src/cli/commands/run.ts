@@ -20,8 +20,9 @@ export const spec: CommandSpec = {
     'allow-network': { type: 'boolean', description: 'share the host network' },
   },
   details: `
-Without a command the image's ENTRYPOINT and CMD run. Changes are thrown away. The exit
-status is the command's.`,
+Without a command the image's ENTRYPOINT and CMD run. In an IMAGE, changes are thrown
+away. With --root the command runs in DIR itself: what it changes stays in DIR (and dev/
+and proc/ mount points are made there if missing). The exit status is the command's.`,
 };
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
