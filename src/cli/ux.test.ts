@@ -166,6 +166,7 @@ const badCases: Readonly<Record<string, BadCase>> = {
   'check with an ftp:// signatures URL': { argv: () => ['check', '--tree', T(), '--signatures', 'ftp://example.org/sigs', '--all'], line: /^--signatures 'ftp:\/\/example\.org\/sigs' uses a scheme strata cannot read — / },
   'sign to a URL': { argv: () => ['sign', '--tree', T(), '--signatures', 'https://example.org/s', '--key', p('una.key'), '--all'], line: /^sign: --signatures must be a local directory — / },
   'empty option value': { argv: () => ['sign', '--tree', T(), '--signatures', '', '--key', p('una.key'), '--all'], line: /^sign: --signatures needs a value, got an empty string — / },
+  'policy with an ftp:// --lookaside': { argv: () => ['policy', '--tree', T(), '--out', p('newpolicy'), '--lookaside', 'ftp://example.org/sigs'], line: /^policy: --lookaside 'ftp:\/\/example\.org\/sigs' uses a scheme podman and skopeo cannot read — give a directory/ },
   'policy with a bad --registry': { argv: () => ['policy', '--tree', T(), '--out', p('newpolicy'), '--registry', 'no such host'], line: /^policy: --registry 'no such host' is not a host\[:port\] — / },
 
   // nonexistent paths

@@ -53,6 +53,12 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   checkOutputPath('--out', outOpt, out, 'dir');
   const trustFiles = trustFileOptions(p, io);
   const lookasideOpt = stringOpt(p, 'lookaside');
+  if (lookasideOpt !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(lookasideOpt) && !/^(https?|file):\/\//i.test(lookasideOpt)) {
+    // 'ftp://host/x' would otherwise become the directory <cwd>/ftp:/host/x
+    throw new StrataError('cli/usage', `policy: --lookaside '${lookasideOpt}' uses a scheme podman and skopeo cannot read`, {
+      hint: 'give a directory, a file:// URL or an http(s):// URL',
+    });
+  }
   const lookaside =
     lookasideOpt === undefined
       ? pathToFileURL(path.join(tree, 'signatures')).href
