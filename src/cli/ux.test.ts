@@ -167,6 +167,7 @@ const badCases: Readonly<Record<string, BadCase>> = {
   'sign to a URL': { argv: () => ['sign', '--tree', T(), '--signatures', 'https://example.org/s', '--key', p('una.key'), '--all'], line: /^sign: --signatures must be a local directory — / },
   'empty option value': { argv: () => ['sign', '--tree', T(), '--signatures', '', '--key', p('una.key'), '--all'], line: /^sign: --signatures needs a value, got an empty string — / },
   'policy with an ftp:// --lookaside': { argv: () => ['policy', '--tree', T(), '--out', p('newpolicy'), '--lookaside', 'ftp://example.org/sigs'], line: /^policy: --lookaside 'ftp:\/\/example\.org\/sigs' uses a scheme podman and skopeo cannot read — give a directory/ },
+  'publish --lookaside to a URL': { argv: () => ['publish', '--tree', T(), '--to', '127.0.0.1:1/stagex', ...SIG(), '--threshold', '1', '--lookaside', 'https://example.org/sigs', '--all'], line: /^publish: --lookaside must be a local directory — / },
   'policy with a bad --registry': { argv: () => ['policy', '--tree', T(), '--out', p('newpolicy'), '--registry', 'no such host'], line: /^policy: --registry 'no such host' is not a host\[:port\] — / },
 
   // nonexistent paths

@@ -25,7 +25,7 @@ export const spec: CommandSpec = {
     signatures: { type: 'string', valueName: 'DIR|URL', description: 'lookaside signatures to check the quorum against' },
     threshold: { type: 'string', valueName: 'M', description: 'distinct maintainers needed (default: strata.toml threshold, else 2)' },
     ...TRUST_FILE_OPTIONS,
-    lookaside: { type: 'string', valueName: 'OUT', description: 'also write the signatures that counted to OUT in lookaside layout' },
+    lookaside: { type: 'string', valueName: 'DIR', description: 'also write the signatures that counted to DIR (a local directory) in lookaside layout' },
     all: { type: 'boolean', description: 'every image listed in digests/*.txt' },
     insecure: { type: 'boolean', description: 'allow plain HTTP to a registry that is not on loopback' },
     json: JSON_OPTION,
@@ -82,6 +82,12 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const threshold = intOpt(p, 'threshold', 'publish');
   const trustFiles = trustFileOptions(p, io);
   const lookaside = stringOpt(p, 'lookaside');
+  if (lookaside !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(lookaside)) {
+    // 'https://host/x' would otherwise become the directory <cwd>/https:/host/x
+    throw new StrataError('cli/usage', 'publish: --lookaside must be a local directory', {
+      hint: 'publish writes the signatures there; copy that directory to the web server your lookaside URL names',
+    });
+  }
   if (lookaside !== undefined) checkOutputPath('--lookaside', lookaside, path.resolve(io.cwd, lookaside), 'dir');
   const report = await publishImages({
     ...common,
