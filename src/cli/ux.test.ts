@@ -136,6 +136,8 @@ const badCases: Readonly<Record<string, BadCase>> = {
   'sign without a key': { argv: () => ['sign', '--tree', T(), ...SIG(), '--all'], line: /^sign: give exactly one of --key FILE or --gpg FINGERPRINT — / },
   'diff with one image': { argv: () => ['diff', '--tree', T(), 'core-tiny'], line: /^diff: expected two images, got 1 — / },
   'verify without images': { argv: () => ['verify', '--tree', T()], line: /^no image named — / },
+  'pull without an image': { argv: () => ['pull', '--tree', T(), ...SIG()], line: /^pull: expected one image reference, got 0 — e\.g\. 'strata pull --signatures DIR 127\.0\.0\.1:5000\/stagex\/core-zlib:latest'/ },
+  'pull without --signatures': { argv: () => ['pull', '--tree', T(), '127.0.0.1:1/stagex/core-tiny:latest'], line: /^pull: --signatures DIR\|URL is required — give the lookaside signatures \(a directory, file:\/\/ or http\(s\):\/\/ URL\)/ },
   'trace without an image': { argv: () => ['trace', '--tree', T()], line: /^trace: expected one IMAGE, got 0 — / },
 
   // unknown options, bad values, operands where none are taken

@@ -41,12 +41,14 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   checkTreeOption(p, io.cwd);
   if (p.positionals.length !== 1) {
     throw new StrataError('cli/usage', `pull: expected one image reference, got ${p.positionals.length}`, {
-      hint: 'strata pull --signatures DIR REGISTRY/NAMESPACE/IMAGE@sha256:<hex>',
+      hint: "e.g. 'strata pull --signatures DIR 127.0.0.1:5000/stagex/core-zlib:latest' (or …@sha256:<hex>); run 'strata pull --help'",
     });
   }
   const signatures = stringOpt(p, 'signatures');
   if (signatures === undefined) {
-    throw new StrataError('cli/usage', 'pull: --signatures DIR|URL is required', { hint: 'strata pulls only images a quorum of maintainers signed' });
+    throw new StrataError('cli/usage', 'pull: --signatures DIR|URL is required', {
+      hint: 'give the lookaside signatures (a directory, file:// or http(s):// URL): strata pulls only images a quorum of maintainers signed',
+    });
   }
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const store = stringOpt(p, 'store');
