@@ -37,7 +37,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   checkTreeOption(p, io.cwd);
   const signatures = stringOpt(p, 'signatures');
   if (signatures === undefined) {
-    throw new StrataError('cli/usage', 'check: --signatures DIR|URL is required', { hint: "run 'strata check --help'" });
+    throw new StrataError('cli/usage', 'check: --signatures DIR|URL is required', { hint: 'give the lookaside signatures: a directory, file:// or http(s):// URL, e.g. --signatures ./signatures' });
   }
   const all = boolOpt(p, 'all');
   if (all && p.positionals.length > 0) {

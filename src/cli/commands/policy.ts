@@ -45,7 +45,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   checkTreeOption(p, io.cwd);
   const outOpt = stringOpt(p, 'out');
   if (outOpt === undefined) {
-    throw new StrataError('cli/usage', 'policy: --out DIR is required', { hint: "run 'strata policy --help'" });
+    throw new StrataError('cli/usage', 'policy: --out DIR is required', { hint: 'give the directory to write policy.json, registries.d/ and keys/ into, e.g. --out ./policy' });
   }
   noPositionals(p, 'policy');
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');

@@ -45,7 +45,7 @@ failed, 2 on bad input.`,
 export function commonOptions(p: ParsedCommand, io: CliIO, command: string): Omit<PublishOptions, 'quorum'> {
   const to = stringOpt(p, 'to');
   if (to === undefined) {
-    throw new StrataError('cli/usage', `${command}: --to REGISTRY/NAMESPACE is required`, { hint: `run 'strata ${command} --help'` });
+    throw new StrataError('cli/usage', `${command}: --to REGISTRY/NAMESPACE is required`, { hint: 'give the registry and namespace to push to, e.g. --to 127.0.0.1:5000/stagex' });
   }
   const all = boolOpt(p, 'all');
   if (all && p.positionals.length > 0) {

@@ -42,7 +42,9 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   checkTreeOption(p, io.cwd);
   const usage = (msg: string): StrataError => new StrataError('cli/usage', `sign: ${msg}`, { hint: "run 'strata sign --help'" });
   const signatures = stringOpt(p, 'signatures');
-  if (signatures === undefined) throw usage('--signatures DIR is required');
+  if (signatures === undefined) {
+    throw new StrataError('cli/usage', 'sign: --signatures DIR is required', { hint: 'give the lookaside directory to add the signatures to, e.g. --signatures ./signatures' });
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(signatures)) throw usage('--signatures must be a local directory');
   const all = boolOpt(p, 'all');
   if (all && p.positionals.length > 0) throw usage('give image names or --all, not both');
