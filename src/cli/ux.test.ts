@@ -407,6 +407,15 @@ test('several errors with --json: the document lists each of them, as stderr has
   }
 });
 
+test("check's summary line has no '(s)': plurals follow the counts", async () => {
+  const ok = bufferIO({}, p('empty'));
+  assert.equal(await main(['check', '--tree', T(), ...SIG(), '--all', '--threshold', '1'], ok), 0, ok.stderr());
+  assert.match(ok.stdout(), /\n1 image checked: it reaches 1 distinct maintainer signature\n$/);
+  const short = bufferIO({}, p('empty'));
+  assert.equal(await main(['check', '--tree', T(), ...SIG(), '--all', '--threshold', '2'], short), 1);
+  assert.match(short.stdout(), /\n1 of 1 image below the threshold of 2 distinct maintainer signatures\n$/);
+});
+
 test('unreachable http signatures fail the check (exit 1) and say why', async () => {
   // A port that was free a moment ago: nothing listens there now.
   const server = net.createServer();

@@ -46,7 +46,7 @@ test('check --all prints the table and exits 1 when an image is below the thresh
   assert.match(out, /^core-good\s+sha256:1{12}…\s+2\/2\s+Alice A, Bob B\s+ok$/m);
   assert.match(out, /^core-few\s+sha256:2{12}…\s+1\/2\s+Alice A\s+FAIL$/m);
   assert.match(out, /^ {4}rejected signature-2: trust\/identity-mismatch: /m);
-  assert.match(out, /1 of 2 image\(s\) below the threshold of 2/);
+  assert.match(out, /1 of 2 images below the threshold of 2 distinct maintainer signatures/);
 });
 
 test('check IMAGE exits 0 when it reaches the quorum; --threshold overrides', async () => {

@@ -111,11 +111,14 @@ export function formatReport(r: CheckReport): string {
     if (x.accepted.length === 0 && x.rejected.length === 0) out.push('    no signatures found for this digest');
   });
   const failed = r.results.filter((x) => !x.ok).length;
+  const n = r.results.length;
+  const images = `${n} image${n === 1 ? '' : 's'}`;
+  const signatures = `${r.threshold} distinct maintainer signature${r.threshold === 1 ? '' : 's'}`;
   out.push(
     '',
     failed === 0
-      ? `${r.results.length} image(s) checked: all reach ${r.threshold} distinct maintainer signature(s)`
-      : `${failed} of ${r.results.length} image(s) below the threshold of ${r.threshold} distinct maintainers`,
+      ? `${images} checked: ${n === 1 ? 'it reaches' : 'all reach'} ${signatures}`
+      : `${failed} of ${images} below the threshold of ${signatures}`,
   );
   return `${out.join('\n')}\n`;
 }
