@@ -18,6 +18,7 @@ import type { OciStore } from '../store/store.js';
 import type { TarEntry } from '../tar/entry.js';
 import { GUNZIP_OPTIONS } from '../tar/decompress.js';
 import { extractTar } from '../tar/extract.js';
+import { sharedDeflatePool } from '../tar/deflate-pool.js';
 import { writeLayer, type LayerCompression } from '../tar/layer.js';
 import { zstdDecompress } from '../tar/zstd-decode.js';
 import { clampMtime } from '../tar/prepare.js';
@@ -59,6 +60,18 @@ export function toTarEntry(e: FsEntry): TarEntry {
 }
 
 /**
+ * A gzip layer at least this large (uncompressed) is followed by extraction of as many
+ * bytes, long enough that the idle deflate workers are better stopped first (ADR 0184):
+ * restarting them costs ~70 ms of CPU, under 2 % of compressing 128 MiB.
+ */
+export const RELEASE_DEFLATE_WORKERS_AFTER = 128 * 1024 * 1024;
+
+/** Whether the deflate workers are stopped after capturing a layer (ADR 0184). */
+export function releaseWorkersAfter(compression: LayerCompression, uncompressedSize: number): boolean {
+  return compression === 'gzip' && uncompressedSize >= RELEASE_DEFLATE_WORKERS_AFTER;
+}
+
+/**
  * Store the changes in `upper` as one gzip (or, with --layer-compression zstd, zstd)
  * layer. Returns undefined when the step changed nothing (no layer, as BuildKit does).
  */
@@ -74,6 +87,7 @@ export async function captureLayer(upper: string, store: OciStore, epoch: number
     throw e;
   }
   await w.commit({ digest: result.digest, size: result.size });
+  if (releaseWorkersAfter(compression, result.uncompressedSize)) sharedDeflatePool().releaseIdle();
   return { descriptor: { mediaType: result.mediaType, digest: result.digest, size: result.size }, diffId: result.diffId };
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { DEFLATE_BLOCK_SIZE as B, DEFLATE_DICTIONARY_SIZE as D, localDeflater } from './block-deflate.js';
-import type { DeflateJob, DeflateReply } from './deflate-pool.js';
+import { DeflatePool, type DeflateJob, type DeflateReply } from './deflate-pool.js';
 import { textSample } from './testsupport.js';
 
 /** Post one job to a fresh deflate worker (inputs transferred, as the pool does) and return its reply. */
@@ -60,4 +60,42 @@ test('the first block (no dictionary) and an empty last block come back too', as
   const empty = await ask({ id: 2, block: new Uint8Array(0), dictionary: undefined, last: true });
   assert.ok('out' in empty);
   assert.deepEqual(empty.inputs, [new Uint8Array(0)]);
+});
+
+test('releaseIdle stops idle workers; a later block starts a fresh one, same bytes (ADR 0184)', async () => {
+  const pool = new DeflatePool(2);
+  try {
+    assert.equal(pool.liveWorkers, 0);
+    assert.equal(pool.releaseIdle(), 0);
+    const data = textSample(B, 11);
+    const expected = new Uint8Array(localDeflater().compress(data, undefined, false));
+    const two = [pool.compress(data.slice(), undefined, false), pool.compress(data.slice(), undefined, false)];
+    assert.equal(pool.liveWorkers, 2);
+    // both are busy: nothing to release
+    assert.equal(pool.releaseIdle(), 0);
+    for (const out of await Promise.all(two)) assert.deepEqual(out, expected);
+    assert.equal(pool.releaseIdle(), 2);
+    assert.equal(pool.liveWorkers, 0);
+    // a released worker's exit is not a failure: the next job gets a fresh worker
+    assert.deepEqual(await pool.compress(data.slice(), undefined, false), expected);
+    assert.equal(pool.liveWorkers, 1);
+  } finally {
+    await pool.close();
+  }
+  assert.equal(pool.liveWorkers, 0);
+});
+
+test('releaseIdle leaves a busy worker working', async () => {
+  const pool = new DeflatePool(2);
+  try {
+    const data = textSample(B, 12);
+    const expected = new Uint8Array(localDeflater().compress(data, undefined, true));
+    await pool.compress(data.slice(), undefined, true);
+    const busy = pool.compress(data.slice(), undefined, true);
+    assert.equal(pool.liveWorkers, 1);
+    assert.equal(pool.releaseIdle(), 0);
+    assert.deepEqual(await busy, expected);
+  } finally {
+    await pool.close();
+  }
 });

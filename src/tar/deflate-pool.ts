@@ -2,7 +2,9 @@
  * A pool of worker threads compressing blocks of the pinned block format (ADR 0057).
  * The pool only decides *where* a block is compressed, never *how*: every block's bytes
  * are a function of the block and its dictionary, so the pool size cannot change output.
- * Idle workers are unref'd, so a shared pool never keeps the process alive.
+ * Idle workers are unref'd, so a shared pool never keeps the process alive; `releaseIdle`
+ * stops them (ADR 0184: after a large layer, so that they do not hold memory while it is
+ * extracted); the next block starts a fresh one.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -32,6 +34,8 @@ interface Pending {
 interface Slot {
   readonly worker: Worker;
   busy: Pending | undefined;
+  /** Stopped by releaseIdle: its exit is not a failure. */
+  released: boolean;
 }
 
 const WORKER_URL = new URL('./deflate-worker.js', import.meta.url);
@@ -46,6 +50,26 @@ export class DeflatePool {
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`deflate pool size must be a positive integer, got ${size}`);
     this.size = size;
+  }
+
+  /** Workers running now (started on demand, stopped by releaseIdle or close). */
+  get liveWorkers(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * Stop the workers that have no job (their isolates and encoder state, ~10 MiB each, go
+   * back to the system); busy ones stay. Later blocks start fresh workers (~35 ms of CPU
+   * each). Returns how many were stopped.
+   */
+  releaseIdle(): number {
+    const idle = this.slots.filter((s) => !s.busy);
+    for (const s of idle) {
+      this.slots.splice(this.slots.indexOf(s), 1);
+      s.released = true;
+      void s.worker.terminate();
+    }
+    return idle.length;
   }
 
   /**
@@ -82,7 +106,7 @@ export class DeflatePool {
 
   private spawn(): Slot {
     const worker = new Worker(WORKER_URL);
-    const slot: Slot = { worker, busy: undefined };
+    const slot: Slot = { worker, busy: undefined, released: false };
     worker.on('message', (reply: DeflateReply) => {
       const p = slot.busy;
       if (!p || p.job.id !== reply.id) return this.fail(slot, new Error(`deflate worker answered job ${reply.id} out of turn`));
@@ -94,7 +118,7 @@ export class DeflatePool {
     });
     worker.on('error', (e) => this.fail(slot, e));
     worker.on('exit', (code) => {
-      if (!this.closed) this.fail(slot, new Error(`deflate worker exited with code ${code}`));
+      if (!this.closed && !slot.released) this.fail(slot, new Error(`deflate worker exited with code ${code}`));
     });
     worker.unref();
     this.slots.push(slot);
