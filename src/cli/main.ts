@@ -27,7 +27,11 @@ function overview(): string {
     'commands:',
     ...names.map((n) => `  ${n.padEnd(width)}${commands[n]!.summary}`),
     '',
-    "run 'strata <command> --help' for a command's options",
+    'options:',
+    '  -h, --help     show this list (also: strata help)',
+    '      --version  print the version of strata',
+    '',
+    "run 'strata <command> --help' (or 'strata help <command>') for a command's options",
     '',
   ].join('\n');
 }

@@ -332,6 +332,13 @@ test("run's help does not promise that changes under --root are thrown away (the
   assert.match(io.stdout(), /With --root the command runs in DIR itself: what it changes stays in DIR/);
 });
 
+test("'strata --help' lists its own options and says how to get a command's help", async () => {
+  const io = bufferIO({}, p('empty'));
+  assert.equal(await main(['--help'], io), 0);
+  assert.match(io.stdout(), /\n {2}--version +print the version of strata\n/);
+  assert.match(io.stdout(), /'strata help <command>'/);
+});
+
 /** Table and --json of one successful command carry the same images. */
 const tableCommands: ReadonlyArray<{ argv: () => string[]; exit: number }> = [
   { argv: () => ['plan', '--tree', T()], exit: 0 },
