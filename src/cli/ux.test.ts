@@ -335,7 +335,7 @@ test("run's help does not promise that changes under --root are thrown away (the
 test("'strata --help' lists its own options and says how to get a command's help", async () => {
   const io = bufferIO({}, p('empty'));
   assert.equal(await main(['--help'], io), 0);
-  assert.match(io.stdout(), /\n {2}--version +print the version of strata\n/);
+  assert.match(io.stdout(), /\n +--version +print the version of strata\n/);
   assert.match(io.stdout(), /'strata help <command>'/);
 });
 
