@@ -4,11 +4,11 @@
  * bootstrapped, 1 when one is not (a failed check), 2 on bad input.
  */
 import path from 'node:path';
-import { EXIT_CHECK_FAILED, EXIT_OK, StrataError } from '../../errors.js';
+import { EXIT_CHECK_FAILED, EXIT_OK } from '../../errors.js';
 import { auditTree } from '../../audit/audit.js';
 import { auditTable, verdictJson } from '../../audit/render.js';
 import { defaultCacheDir } from '../../source/cache.js';
-import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand, checkTreeOption } from '../args.js';
+import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand, checkTreeOption, imagesOrAll } from '../args.js';
 import type { CliIO } from '../io.js';
 import { userPath } from '../user-path.js';
 
@@ -47,9 +47,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
   checkTreeOption(p, io.cwd);
-  if (boolOpt(p, 'all') && p.positionals.length > 0) {
-    throw new StrataError('cli/usage', 'audit: give image names or --all, not both', { hint: "run 'strata audit --help'" });
-  }
+  imagesOrAll(p, 'audit');
   const tree = userPath(io.cwd, stringOpt(p, 'tree') ?? '.');
   const cacheDir = cacheOption(p, io, tree);
   const report = await auditTree({ tree, cacheDir, images: p.positionals });

@@ -3,7 +3,7 @@
  * Thin wrapper over checkTree (src/trust/check.ts).
  */
 import path from 'node:path';
-import { boolOpt, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
+import { boolOpt, intOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption, imagesOrAll } from '../args.js';
 import type { CliIO } from '../io.js';
 import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { StrataError, EXIT_CHECK_FAILED, EXIT_OK } from '../../errors.js';
@@ -39,10 +39,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   if (signatures === undefined) {
     throw new StrataError('cli/usage', 'check: --signatures DIR|URL is required', { hint: 'give the lookaside signatures: a directory, file:// or http(s):// URL, e.g. --signatures ./signatures' });
   }
+  imagesOrAll(p, 'check');
   const all = boolOpt(p, 'all');
-  if (all && p.positionals.length > 0) {
-    throw new StrataError('cli/usage', 'check: give image names or --all, not both', { hint: "run 'strata check --help'" });
-  }
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const threshold = intOpt(p, 'threshold', 'check');
   const threads = intOpt(p, 'threads', 'check');

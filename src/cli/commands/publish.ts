@@ -4,7 +4,7 @@
  * layout. Thin wrapper over publishImages (src/publish/publish.ts).
  */
 import path from 'node:path';
-import { boolOpt, intOpt, JSON_OPTION, listOpt, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand, checkTreeOption } from '../args.js';
+import { boolOpt, intOpt, JSON_OPTION, listOpt, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, type ParsedCommand, checkTreeOption, imagesOrAll } from '../args.js';
 import type { CliIO } from '../io.js';
 import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { checkOutputPath } from '../out-path.js';
@@ -47,10 +47,8 @@ export function commonOptions(p: ParsedCommand, io: CliIO, command: string): Omi
   if (to === undefined) {
     throw new StrataError('cli/usage', `${command}: --to REGISTRY/NAMESPACE is required`, { hint: 'give the registry and namespace to push to, e.g. --to 127.0.0.1:5000/stagex' });
   }
+  imagesOrAll(p, command);
   const all = boolOpt(p, 'all');
-  if (all && p.positionals.length > 0) {
-    throw new StrataError('cli/usage', `${command}: give image names or --all, not both`, { hint: `run 'strata ${command} --help'` });
-  }
   if (!all && p.positionals.length === 0) {
     throw new StrataError('cli/usage', `${command}: name the images to ${command}, or pass --all`, { hint: `run 'strata ${command} --help'` });
   }

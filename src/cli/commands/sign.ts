@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
+import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption, imagesOrAll } from '../args.js';
 import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
@@ -46,8 +46,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     throw new StrataError('cli/usage', 'sign: --signatures DIR is required', { hint: 'give the lookaside directory to add the signatures to, e.g. --signatures ./signatures' });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(signatures)) throw usage('--signatures must be a local directory');
+  imagesOrAll(p, 'sign');
   const all = boolOpt(p, 'all');
-  if (all && p.positionals.length > 0) throw usage('give image names or --all, not both');
   const keyFile = stringOpt(p, 'key');
   const gpg = stringOpt(p, 'gpg');
   if ((keyFile === undefined) === (gpg === undefined)) throw usage('give exactly one of --key FILE or --gpg FINGERPRINT');

@@ -2,8 +2,7 @@
 import path from 'node:path';
 import { renderComparison } from '../../verify/render.js';
 import { verifyTree, type VerifyReport } from '../../verify/verify.js';
-import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, checkPathOption, intOpt, parseCommand, stringOpt, type CommandSpec, checkTreeOption } from '../args.js';
-import { StrataError } from '../../errors.js';
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, checkPathOption, intOpt, parseCommand, stringOpt, type CommandSpec, checkTreeOption, imagesOrAll } from '../args.js';
 import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
 import { LAYER_COMPRESSION_OPTION, layerCompressionOpt } from '../layer-compression.js';
@@ -64,9 +63,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);
   if (!p) return 0;
   checkTreeOption(p, io.cwd);
-  if (boolOpt(p, 'all') && p.positionals.length > 0) {
-    throw new StrataError('cli/usage', 'verify: give image names or --all, not both', { hint: "run 'strata verify --help'" });
-  }
+  imagesOrAll(p, 'verify');
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
   const store = stringOpt(p, 'store');
   if (store !== undefined) checkPathOption('--store', store, path.resolve(io.cwd, store), 'dir', { mustExist: true, hint: '--store names the store holding the recorded images' });
