@@ -12,8 +12,6 @@ import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, stringOpt, TREE_OP
 import type { CliIO } from '../io.js';
 import { userPath } from '../user-path.js';
 
-export { userPath };
-
 export const CACHE_OPTION = { type: 'string', valueName: 'DIR', description: 'the source cache (default: $STRATA_CACHE, else <tree>/.strata/sources)' } as const;
 
 export const spec: CommandSpec = {

@@ -8,7 +8,8 @@ import { auditTree } from '../../audit/audit.js';
 import { traceText, verdictJson } from '../../audit/render.js';
 import { boolOpt, JSON_OPTION, parseCommand, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
-import { CACHE_OPTION, cacheOption, userPath } from './audit.js';
+import { userPath } from '../user-path.js';
+import { CACHE_OPTION, cacheOption } from './audit.js';
 
 export const spec: CommandSpec = {
   name: 'trace',
