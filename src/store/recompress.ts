@@ -8,38 +8,28 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { DigestCounter, sha256Digest, type Digest } from '../digest/digest.js';
 import { StrataError } from '../errors.js';
 import { canonicalJsonBytes } from '../oci/canonical-json.js';
-import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_LAYER_ZSTD, type Descriptor, type ImageIndex } from '../oci/types.js';
+import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_ZSTD, type Descriptor, type ImageIndex } from '../oci/types.js';
 import { parseImageConfig, parseIndex, parseManifest } from '../oci/validate.js';
 import { ParallelGzip } from '../tar/pinned-gzip.js';
-import { zstdDecompress } from '../tar/zstd-decode.js';
+import { layerTarBytes } from '../tar/decompress.js';
 import { ParallelZstd } from '../tar/zstd-frame.js';
 import { replaceFileAtomically } from './atomic-file.js';
 import { exportImage } from './export.js';
-import { BLOBS_DIR, INDEX_FILE } from './paths.js';
+import { BLOBS_DIR, blobPath, INDEX_FILE } from './paths.js';
 import type { OciStore } from './store.js';
 
 export type PinnedLayerCompression = 'gzip' | 'zstd';
 
 const MEDIA: Record<PinnedLayerCompression, string> = { gzip: MEDIA_TYPE_LAYER_GZIP, zstd: MEDIA_TYPE_LAYER_ZSTD };
 
-function blobFile(dir: string, d: string): string {
-  return path.join(dir, BLOBS_DIR, d.replace(/^sha256:/, ''));
-}
-
 function uncompressed(file: string, mediaType: string, label: string): AsyncIterable<Uint8Array> {
-  const src = createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array> & Readable;
-  if (mediaType === MEDIA_TYPE_LAYER_TAR) return src;
-  if (mediaType === MEDIA_TYPE_LAYER_ZSTD) return zstdDecompress(src, label);
-  if (mediaType === MEDIA_TYPE_LAYER_GZIP) {
-    const gunzip = createGunzip({ chunkSize: 1 << 20 });
-    src.on('error', (e: Error) => gunzip.destroy(e));
-    return src.pipe(gunzip) as AsyncIterable<Uint8Array>;
-  }
+  const src = createReadStream(file, { highWaterMark: 1 << 20 });
+  const tar = layerTarBytes(src, mediaType, label);
+  if (tar) return tar;
+  src.destroy();
   throw new StrataError('store/unsupported-layer', `${label} has media type ${mediaType}`, {
     hint: 'only tar, tar+gzip and tar+zstd layers can be recompressed',
     kind: 'input',
@@ -61,7 +51,7 @@ async function recompressLayer(dir: string, layer: Descriptor, diffId: string, t
         await fh.write(c);
       }
     };
-    for await (const c of uncompressed(blobFile(dir, layer.digest), layer.mediaType, label)) {
+    for await (const c of uncompressed(blobPath(dir, layer.digest), layer.mediaType, label)) {
       tarHash.update(c);
       await emit(await enc.push(c));
     }
@@ -81,7 +71,7 @@ async function recompressLayer(dir: string, layer: Descriptor, diffId: string, t
     });
   }
   const digest = blobHash.digest();
-  await rename(tmp, blobFile(dir, digest));
+  await rename(tmp, blobPath(dir, digest));
   return { mediaType: MEDIA[to], digest, size: blobHash.size };
 }
 
@@ -95,11 +85,11 @@ export async function recompressLayout(dir: string, to: PinnedLayerCompression):
   const index = parseIndex(await readFile(indexFile), indexFile);
   if (index.manifests.length !== 1) throw new Error(`recompressLayout: ${dir} holds ${index.manifests.length} manifests, expected 1`);
   const old = index.manifests[0]!;
-  const manifest = parseManifest(await readFile(blobFile(dir, old.digest)), old.digest);
-  const config = parseImageConfig(await readFile(blobFile(dir, manifest.config.digest)), manifest.config.digest);
+  const manifest = parseManifest(await readFile(blobPath(dir, old.digest)), old.digest);
+  const config = parseImageConfig(await readFile(blobPath(dir, manifest.config.digest)), manifest.config.digest);
   if (manifest.layers.every((l) => l.mediaType === MEDIA[to])) return old;
   const layers: Descriptor[] = [];
-  const replaced = new Set<string>();
+  const replaced = new Set<Digest>();
   for (const [i, l] of manifest.layers.entries()) {
     if (l.mediaType === MEDIA[to]) {
       layers.push(l);
@@ -110,12 +100,12 @@ export async function recompressLayout(dir: string, to: PinnedLayerCompression):
   }
   const bytes = canonicalJsonBytes({ ...manifest, layers });
   const digest: Digest = sha256Digest(bytes);
-  await writeFile(blobFile(dir, digest), bytes, { mode: 0o644 });
+  await writeFile(blobPath(dir, digest), bytes, { mode: 0o644 });
   const desc: Descriptor = { ...old, digest, size: bytes.length };
   const newIndex: ImageIndex = { ...index, manifests: [desc] };
   await replaceFileAtomically(indexFile, canonicalJsonBytes(newIndex), { tmp: `${indexFile}.${process.pid}.tmp` });
-  const kept = new Set<string>([digest, manifest.config.digest, ...layers.map((l) => l.digest)]);
-  for (const d of [old.digest, ...replaced]) if (!kept.has(d)) await rm(blobFile(dir, d), { force: true });
+  const kept = new Set<Digest>([digest, manifest.config.digest, ...layers.map((l) => l.digest)]);
+  for (const d of [old.digest, ...replaced]) if (!kept.has(d)) await rm(blobPath(dir, d), { force: true });
   return desc;
 }
 

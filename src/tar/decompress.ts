@@ -7,8 +7,11 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { StrataError } from '../errors.js';
+import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_LAYER_ZSTD } from '../oci/types.js';
+import { zstdDecompress } from './zstd-decode.js';
 
 export type ArchiveCompression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
@@ -42,6 +45,34 @@ export function looksLikeTar(head: Uint8Array): boolean {
  */
 export const GUNZIP_OPTIONS = { chunkSize: 1 << 20, readableHighWaterMark: 8 << 20 } as const;
 
+/**
+ * The gunzipped bytes of `src` (GUNZIP_OPTIONS); a failure of `src` surfaces as the
+ * stream's error. A consumer that stops early (isTarArchive reads one header, a refused
+ * layer entry) ends the gunzip stream; `src` is destroyed too, or a file behind it stays open.
+ */
+export async function* gunzipped(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const gunzip = createGunzip(GUNZIP_OPTIONS);
+  const input = src instanceof Readable ? src : Readable.from(src);
+  input.on('error', (e) => gunzip.destroy(e));
+  try {
+    yield* input.pipe(gunzip) as AsyncIterable<Uint8Array>;
+  } finally {
+    input.destroy();
+  }
+}
+
+/**
+ * The tar bytes of an OCI layer blob, by the layer's media type (tar, tar+gzip,
+ * tar+zstd); undefined for any other media type (the caller says what it reads).
+ * `label` names the layer in a zstd failure.
+ */
+export function layerTarBytes(blob: AsyncIterable<Uint8Array>, mediaType: string, label: string): AsyncIterable<Uint8Array> | undefined {
+  if (mediaType === MEDIA_TYPE_LAYER_GZIP) return gunzipped(blob);
+  if (mediaType === MEDIA_TYPE_LAYER_ZSTD) return zstdDecompress(blob, label);
+  if (mediaType === MEDIA_TYPE_LAYER_TAR) return blob;
+  return undefined;
+}
+
 const TOOL: Record<'bzip2' | 'xz' | 'zstd', string> = { bzip2: 'bzip2', xz: 'xz', zstd: 'zstd' };
 
 export async function detectFileCompression(file: string): Promise<ArchiveCompression> {
@@ -63,17 +94,10 @@ export async function* openDecompressed(file: string, compression?: ArchiveCompr
     return;
   }
   if (kind === 'gzip') {
-    const gunzip = createGunzip(GUNZIP_OPTIONS);
-    const src = createReadStream(file, { highWaterMark: 1 << 20 });
-    src.on('error', (e) => gunzip.destroy(e));
     try {
-      yield* src.pipe(gunzip) as AsyncIterable<Uint8Array>;
+      yield* gunzipped(createReadStream(file, { highWaterMark: 1 << 20 }));
     } catch (e) {
       throw failed(file, 'gzip', e instanceof Error ? e.message : String(e));
-    } finally {
-      // a consumer that stops early (isTarArchive reads one header) ends the gunzip
-      // stream; the file stream must be closed too, or its descriptor stays open
-      src.destroy();
     }
     return;
   }
