@@ -10,10 +10,8 @@
 import { StrataError, StrataErrors } from '../errors.js';
 import { OciStore } from '../store/store.js';
 import { loadTree } from '../tree/load.js';
-import { closeMatches } from '../tree/close-matches.js';
-import type { DigestEntry } from './digests-file.js';
 import { signDigest, type SignDigestResult, type Signer } from './sign.js';
-import { readAllDigests, readTrustConfig } from './tree-trust.js';
+import { readAllDigests, readTrustConfig, selectRecordedImages } from './tree-trust.js';
 
 export interface SignTreeOptions {
   readonly tree: string;
@@ -37,7 +35,7 @@ export interface SignedImage {
 export async function signTree(options: SignTreeOptions): Promise<SignedImage[]> {
   const config = await readTrustConfig(options.tree);
   const all = await readAllDigests(options.tree);
-  const selected = select(all, options.images);
+  const selected = selectRecordedImages(all, options.images, 'sign');
   const versions = imageVersions(options.tree);
   const store = await OciStore.open(options.store);
 
@@ -88,24 +86,6 @@ export async function signTree(options: SignTreeOptions): Promise<SignedImage[]>
     out.push({ image: e.image, version, digest: e.digest, result });
   }
   return out;
-}
-
-function select(all: readonly DigestEntry[], images: readonly string[] | 'all'): DigestEntry[] {
-  if (images === 'all') return [...all];
-  if (images.length === 0) {
-    throw new StrataError('cli/usage', 'sign: name the images to sign, or pass --all', { hint: "run 'strata sign --help'" });
-  }
-  const byName = new Map(all.map((e) => [e.image, e]));
-  return [...new Set(images)].map((name) => {
-    const e = byName.get(name);
-    if (!e) {
-      const near = closeMatches(name, byName.keys());
-      throw new StrataError('trust/unknown-image', `no digest recorded for image '${name}'`, {
-        hint: `${near.length ? `did you mean ${near.join(', ')}? ` : ''}image names are <stage>-<name> as listed in digests/<stage>.txt`,
-      });
-    }
-    return e;
-  });
 }
 
 /** image → package version (a package with subpackages gives each `<stage>-<sub>` its version). */
