@@ -18,11 +18,6 @@ export const CAPABILITY_XATTR = 'security.capability';
 const SCHILY = 'SCHILY.xattr.';
 const LIBARCHIVE = 'LIBARCHIVE.xattr.';
 
-/** Whether an archive's attribute reaches the layer. */
-export function keepsArchiveXattr(name: string): boolean {
-  return defaultKeepXattr(name);
-}
-
 /**
  * Every extended attribute an archive entry carries, sorted by name: SCHILY records as
  * raw bytes, LIBARCHIVE records decoded (the name %-decoded, the value base64). A name in
@@ -88,7 +83,7 @@ export class ArchiveXattrs {
     let n = 0;
     for (const [name, value] of xattrs) {
       const fits = h.kind === 'file' || h.kind === 'hardlink' || (h.kind === 'dir' && name !== CAPABILITY_XATTR);
-      if (!keepsArchiveXattr(name) || !fits) {
+      if (!defaultKeepXattr(name) || !fits) {
         this.dropped.add(name);
         continue;
       }

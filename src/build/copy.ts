@@ -17,7 +17,8 @@ import { chmodSync, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, 
 import path from 'node:path';
 import type { SourceLocation } from '../errors.js';
 import { readXattrs, setXattr } from '../sandbox/native.js';
-import { CAPABILITY_XATTR, keepsArchiveXattr } from './archive-xattrs.js';
+import { defaultKeepXattr } from '../sandbox/upper.js';
+import { CAPABILITY_XATTR } from './archive-xattrs.js';
 import { buildError, inputError } from './errors.js';
 import { joinRel, LayeredFs, resolveInRoot, type FsNode, type SourceFs } from './layered-fs.js';
 import { GLOB_CHARS, globToRegExp, resolveInContext } from '../tar/context-path.js';
@@ -226,7 +227,7 @@ function carriesXattrs(o: CopyOptions): boolean {
  * directories, security.capability on regular files only.
  */
 export function keptXattrs(abs: string, kind: 'file' | 'dir'): Array<[string, Buffer]> {
-  return readXattrs(abs).filter(([k]) => keepsArchiveXattr(k) && (kind === 'file' || k !== CAPABILITY_XATTR));
+  return readXattrs(abs).filter(([k]) => defaultKeepXattr(k) && (kind === 'file' || k !== CAPABILITY_XATTR));
 }
 
 function setKept(abs: string, rel: string, name: string, value: Buffer, o?: CopyOptions): void {
