@@ -274,6 +274,7 @@ typedef struct {
   unsigned rle_n;
   uint32_t pf[PRE_SYMS];
   uint8_t pre_len[PRE_SYMS];
+  uint64_t dyn_bits; /* exact size of the dynamic block (set by plan_dynamic) */
 } blockplan;
 
 static void count_symbols(const sdef_state *s, const uint32_t *syms, size_t n, blockplan *bp) {
@@ -413,9 +414,9 @@ static void write_symbols(const sdef_state *s, bitw *w, const uint32_t *syms, si
   put_bits(w, ll_code[256], ll_len[256]);
 }
 
-/* Code lengths, header and exact size in bits of the dynamic-Huffman block for the
- * frequencies counted in bp. */
-static uint64_t plan_dynamic(blockplan *bp) {
+/* Code lengths, header and exact size in bits (bp->dyn_bits) of the dynamic-Huffman
+ * block for the frequencies counted in bp. */
+static void plan_dynamic(blockplan *bp) {
   huff_lengths(bp->lf, LITLEN_SYMS, 15, bp->ll_len);
   huff_lengths(bp->df, DIST_SYMS, 15, bp->d_len);
   bp->hlit = LITLEN_SYMS;
@@ -431,17 +432,16 @@ static uint64_t plan_dynamic(blockplan *bp) {
     unsigned sym = bp->rle_sym[k];
     dyn += bp->pre_len[sym] + (sym == 16u ? 2u : sym == 17u ? 3u : sym == 18u ? 7u : 0u);
   }
-  return dyn + data_bits(bp, bp->ll_len, bp->d_len);
+  bp->dyn_bits = dyn + data_bits(bp, bp->ll_len, bp->d_len);
 }
 
-/* One deflate block: the symbols syms[0..n) which encode raw[0..raw_len). */
-static void write_block(const sdef_state *s, bitw *w, const uint32_t *syms, size_t n, const uint8_t *raw, size_t raw_len,
-                        int final) {
-  blockplan bp;
+/* One deflate block: the symbols syms[0..n) which encode raw[0..raw_len), counted and
+ * planned in bp (count_symbols, plan_dynamic). */
+static void write_block(const sdef_state *s, bitw *w, const blockplan *bp, const uint32_t *syms, size_t n, const uint8_t *raw,
+                        size_t raw_len, int final) {
   hcode ll, dd;
-  count_symbols(s, syms, n, &bp);
-  uint64_t dyn = plan_dynamic(&bp);
-  uint64_t fix = 3u + data_bits(&bp, s->fixed_ll, s->fixed_d);
+  uint64_t dyn = bp->dyn_bits;
+  uint64_t fix = 3u + data_bits(bp, s->fixed_ll, s->fixed_d);
   uint64_t sto = stored_bits(w->bc, raw_len);
 
   if (sto < fix && sto < dyn) {
@@ -454,22 +454,22 @@ static void write_block(const sdef_state *s, bitw *w, const uint32_t *syms, size
     memcpy(dd.len, s->fixed_d, DIST_SYMS);
   } else {
     put_bits(w, (final ? 1u : 0u) | (2u << 1), 3);
-    put_bits(w, bp.hlit - 257u, 5);
-    put_bits(w, bp.hdist - 1u, 5);
-    put_bits(w, bp.hclen - 4u, 4);
-    for (unsigned k = 0; k < bp.hclen; k++) put_bits(w, bp.pre_len[PRE_ORDER[k]], 3);
+    put_bits(w, bp->hlit - 257u, 5);
+    put_bits(w, bp->hdist - 1u, 5);
+    put_bits(w, bp->hclen - 4u, 4);
+    for (unsigned k = 0; k < bp->hclen; k++) put_bits(w, bp->pre_len[PRE_ORDER[k]], 3);
     uint32_t pcode[PRE_SYMS];
-    huff_codes(bp.pre_len, PRE_SYMS, pcode);
-    for (unsigned k = 0; k < bp.rle_n; k++) {
-      unsigned sym = bp.rle_sym[k];
-      put_bits(w, pcode[sym], bp.pre_len[sym]);
-      if (sym == 16u) put_bits(w, bp.rle_extra[k], 2);
-      else if (sym == 17u) put_bits(w, bp.rle_extra[k], 3);
-      else if (sym == 18u) put_bits(w, bp.rle_extra[k], 7);
+    huff_codes(bp->pre_len, PRE_SYMS, pcode);
+    for (unsigned k = 0; k < bp->rle_n; k++) {
+      unsigned sym = bp->rle_sym[k];
+      put_bits(w, pcode[sym], bp->pre_len[sym]);
+      if (sym == 16u) put_bits(w, bp->rle_extra[k], 2);
+      else if (sym == 17u) put_bits(w, bp->rle_extra[k], 3);
+      else if (sym == 18u) put_bits(w, bp->rle_extra[k], 7);
     }
-    memcpy(ll.len, bp.ll_len, LITLEN_SYMS);
+    memcpy(ll.len, bp->ll_len, LITLEN_SYMS);
     ll.len[286] = ll.len[287] = 0;
-    memcpy(dd.len, bp.d_len, DIST_SYMS);
+    memcpy(dd.len, bp->d_len, DIST_SYMS);
   }
   huff_codes(ll.len, LITLEN_CODES, ll.code);
   huff_codes(dd.len, DIST_SYMS, dd.code);
@@ -566,7 +566,8 @@ static size_t raw_bytes(const uint32_t *syms, size_t n) {
   return r;
 }
 static uint64_t block_cost(const sdef_state *s, blockplan *bp, size_t raw_len) {
-  uint64_t dyn = plan_dynamic(bp);
+  plan_dynamic(bp);
+  uint64_t dyn = bp->dyn_bits;
   uint64_t fix = 3u + data_bits(bp, s->fixed_ll, s->fixed_d);
   uint64_t sto = stored_bits(0, raw_len);
   uint64_t m = dyn < fix ? dyn : fix;
@@ -597,7 +598,7 @@ static void write_blocks(const sdef_state *s, bitw *wp, size_t nsym, const uint8
     ab.extra_bits += b.extra_bits;
     uint64_t cost_ab = block_cost(s, &ab, raw_a + raw_b);
     if (cost_a + cost_b < cost_ab) {
-      write_block(s, wp, s->syms + first, cut - first, raw, raw_a, 0);
+      write_block(s, wp, &a, s->syms + first, cut - first, raw, raw_a, 0);
       raw += raw_a;
       first = cut;
       a = b;
@@ -610,7 +611,7 @@ static void write_blocks(const sdef_state *s, bitw *wp, size_t nsym, const uint8
     }
     cut = next;
   }
-  write_block(s, wp, s->syms + first, nsym - first, raw, raw_a, last);
+  write_block(s, wp, &a, s->syms + first, nsym - first, raw, raw_a, last);
 }
 
 /* ---------------------------------------------------------------- public API */
