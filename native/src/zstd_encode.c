@@ -922,12 +922,6 @@ done:
   return o;
 }
 
-size_t zs_encode_block(const uint8_t *hist, size_t hn, const uint8_t *block, size_t n,
-                       uint32_t max_offset, int last, uint8_t *out) {
-  if (n > ZS_BLOCK_MAX) return 0;
-  return zs_encode_blocks(hist, hn, block, n, max_offset, hn > max_offset ? max_offset : hn, last, out);
-}
-
 /* ---------------------------------------------------------------- XXH64 */
 
 #define P1 0x9E3779B185EBCA87ull

@@ -11,29 +11,18 @@
 /* Largest block this encoder takes (RFC 8878 Block_Maximum_Size). */
 #define ZS_BLOCK_MAX 131072u
 
-/* Worst-case output size of zs_encode_block for a block of n bytes (a raw block). */
-#define ZS_BOUND(n) ((size_t)(n) + 3u)
-
 /* Worst-case output size of zs_encode_blocks for n bytes (raw blocks). */
 #define ZS_BOUND_BLOCKS(n) ((size_t)(n) + 3u * (((size_t)(n) + ZS_BLOCK_MAX - 1) / ZS_BLOCK_MAX + 1))
 
 /*
- * Encode one zstd block (3-byte block header + content) of `block` (n bytes, n <=
- * ZS_BLOCK_MAX) into `out` (capacity ZS_BOUND(n)). `hist` (hn bytes) is the data that
- * precedes the block in the frame; matches reach at most `max_offset` bytes back.
- * `last` sets Last_Block. Returns the number of bytes written, or 0 on allocation
- * failure. The bytes are a pure function of (hist, block, max_offset, last).
- */
-size_t zs_encode_block(const uint8_t *hist, size_t hn, const uint8_t *block, size_t n,
-                       uint32_t max_offset, int last, uint8_t *out);
-
-/*
  * Encode `data` (n bytes) as consecutive blocks of ZS_BLOCK_MAX bytes (the last holds the
- * rest; n == 0 gives one empty Raw block) into `out` (capacity ZS_BOUND_BLOCKS(n)). Each
- * block's history is the at most `hist_size` bytes before it in hist ‖ data. The output
- * is exactly the concatenation of zs_encode_block for each block with its own history
- * (so any grouping of blocks gives the same bytes). `last` marks the final block.
- * Returns the bytes written, 0 on allocation failure.
+ * rest; n == 0 gives one empty Raw block) into `out` (capacity ZS_BOUND_BLOCKS(n)); each
+ * zstd block is a 3-byte block header and its content. Each block's history is the at
+ * most `hist_size` bytes before it in hist ‖ data; matches reach at most `max_offset`
+ * bytes back. A block's bytes are a pure function of (its history, the block,
+ * max_offset, whether it is the last), so any grouping of blocks into calls gives the
+ * same bytes. `last` marks the final block. Returns the bytes written, 0 on allocation
+ * failure.
  */
 size_t zs_encode_blocks(const uint8_t *hist, size_t hn, const uint8_t *data, size_t n,
                         uint32_t max_offset, size_t hist_size, int last, uint8_t *out);
