@@ -112,15 +112,8 @@ export async function publishImages(options: PublishOptions): Promise<PublishRep
   let threshold: number | undefined;
   if (options.quorum !== 'skip') {
     const q = options.quorum;
-    const report = await checkTree({
-      tree: options.tree,
-      images: entries.map((e) => e.image),
-      signatures: q.signatures,
-      ...(q.threshold !== undefined ? { threshold: q.threshold } : {}),
-      ...(q.keyringFile !== undefined ? { keyringFile: q.keyringFile } : {}),
-      ...(q.maintainersFile !== undefined ? { maintainersFile: q.maintainersFile } : {}),
-      ...(q.date !== undefined ? { date: q.date } : {}),
-    });
+    // QuorumRequirement is a part of CheckOptions: signatures, threshold, trust files, date.
+    const report = await checkTree({ ...q, tree: options.tree, images: entries.map((e) => e.image) });
     for (const w of report.warnings) progress(`warning: ${w}`);
     quorum = [...report.results];
     threshold = report.threshold;
