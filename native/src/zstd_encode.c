@@ -32,8 +32,13 @@ static uint32_t read32(const uint8_t *p) {
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
+/* The hash-chain bucket of a 4-byte prefix (its bytes as a little-endian word). */
+static uint32_t hash_word(uint32_t v) {
+  return (uint32_t)(v * 2654435761u) >> (32 - HASH_LOG);
+}
+
 static uint32_t hash4(const uint8_t *p) {
-  return (uint32_t)(read32(p) * 2654435761u) >> (32 - HASH_LOG);
+  return hash_word(read32(p));
 }
 
 /* Hash chains: head[hash] = the last position inserted with that hash, prev[p] the one before. */
@@ -64,7 +69,7 @@ static void insert_run(finder *f, size_t from, size_t to) {
   const uint8_t *b = f->buf;
   uint32_t v = read32(b + from);
   for (size_t p = from;;) {
-    uint32_t h = (uint32_t)(v * 2654435761u) >> (32 - HASH_LOG);
+    uint32_t h = hash_word(v);
     f->prev[p] = f->head[h];
     f->head[h] = (int32_t)p;
     if (++p >= to) break;
