@@ -12,9 +12,9 @@ import { detectFileCompression, looksLikeTar, openDecompressed } from '../tar/de
 import { extractTar } from '../tar/extract.js';
 import { ContextFs, type VirtualFile } from './context.js';
 import { ArchiveXattrs } from './archive-xattrs.js';
-import { copySources, newDirMeta, type CopyOptions, type UpperWriter } from './copy.js';
+import { copySources, destinationRel, newDirMeta, type CopyOptions, type UpperWriter } from './copy.js';
 import { inputError } from './errors.js';
-import { joinRel, LayeredFs, resolveInRoot, type SourceFs } from './layered-fs.js';
+import { LayeredFs, resolveInRoot, type SourceFs } from './layered-fs.js';
 
 /** True when the file is a tar archive, possibly compressed. */
 export async function isTarArchive(file: string): Promise<boolean> {
@@ -69,10 +69,7 @@ export async function addArchiveOrFile(w: UpperWriter, ctx: SourceFs, rel: strin
  * symlink): then the per-entry merge rules of the copy engine apply.
  */
 export function emptyDestination(w: UpperWriter, dest: string): { rel: string; existed: boolean } | undefined {
-  // the same resolution as copySources' (parent symlinks followed, clamped to the root)
-  const parent = resolveInRoot(w.view, path.posix.dirname(dest === '/' ? '/' : dest.replace(/\/+$/, '')), true);
-  const name = dest.replace(/\/+$/, '') === '' ? '' : path.posix.basename(dest.replace(/\/+$/, ''));
-  const rel = name === '' ? parent : joinRel(parent, name);
+  const rel = destinationRel(w, dest);
   const existing = w.view.node(rel);
   if (!existing) return rel === '' ? undefined : { rel, existed: false };
   // a symlink to a directory: copySources places the contents in the directory it names

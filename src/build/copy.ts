@@ -308,6 +308,16 @@ export function expandSource(src: SourceFs, word: string, resolve: (p: string) =
 }
 
 /**
+ * The stage path `dest` (a COPY/ADD destination) names: its parent resolved with symlinks
+ * followed and clamped to the root, then its last component (not followed); '' for '/'.
+ */
+export function destinationRel(w: UpperWriter, dest: string): string {
+  const trimmed = dest.replace(/\/+$/, '');
+  const parent = resolveInRoot(w.view, path.posix.dirname(dest === '/' ? '/' : trimmed), true);
+  return trimmed === '' ? parent : joinRel(parent, path.posix.basename(trimmed));
+}
+
+/**
  * Copy already-expanded sources to `dest` (absolute, in the stage root) with Docker's
  * rules for trailing slashes, several sources and directory sources.
  */
@@ -319,9 +329,7 @@ export function copySources(w: UpperWriter, src: SourceFs, sources: readonly str
       throw inputError('build/dest-not-dir', `copying several sources needs a directory destination, got '${dest}'`, `end the destination with '/' (e.g. '${dest}/')`, o.location);
     }
   }
-  const destParent = resolveInRoot(w.view, path.posix.dirname(dest === '/' ? '/' : dest.replace(/\/+$/, '')), true);
-  const destName = dest.replace(/\/+$/, '') === '' ? '' : path.posix.basename(dest.replace(/\/+$/, ''));
-  const destRel = destName === '' ? destParent : joinRel(destParent, destName);
+  const destRel = destinationRel(w, dest);
   for (const s of sources) {
     const node = src.node(s)!;
     if (node.kind === 'dir') {
