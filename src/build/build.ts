@@ -186,7 +186,7 @@ async function buildTreeUnguarded(o: BuildOptions): Promise<BuildReport> {
         const e = asDiskFull(caught, store.root, name) ?? caught;
         if (e instanceof StrataError) {
           const kept = keptRoots.get(name);
-          o.onEvent?.({ type: 'failed', image: name, error: e, log: path.join(state.logs, `${name}.log`), ...(kept ? { keptRoot: kept } : {}) });
+          o.onEvent?.({ type: 'failed', image: name, error: e, log: buildLogFile(state, name), ...(kept ? { keptRoot: kept } : {}) });
         }
         throw e;
       } finally {
@@ -206,12 +206,17 @@ async function buildTreeUnguarded(o: BuildOptions): Promise<BuildReport> {
   return { store: store.root, results: settled.map((s) => (s as PromiseFulfilledResult<ImageBuildResult>).value) };
 }
 
+/** An image's build log (the 'failed' event names it, so both places must agree). */
+function buildLogFile(state: StatePaths, image: string): string {
+  return path.join(state.logs, `${image}.log`);
+}
+
 async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store: OciStore, state: StatePaths, cache: SourceCache, o: BuildOptions, verified: VerifiedBlobs, keptRoots: Map<string, string>): Promise<ImageBuildResult> {
   const cf = pkg.containerfile!;
   const platform = packagePlatform(pkg, tree.config.platform);
   const epoch = tree.config.sourceDateEpoch;
   const pkgDir = path.resolve(pkg.dir);
-  const log = path.join(state.logs, `${img.name}.log`);
+  const log = buildLogFile(state, img.name);
   const logHeader = `strata build ${img.name} (${pkg.id}, ${platform})\n`;
   // the context scratch (a decoded seed) is made only after a cache miss, and only when needed
   const scratch = path.join(state.work, `ctx-${img.name}`);
