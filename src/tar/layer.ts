@@ -1,7 +1,8 @@
 /**
- * One pass from entries to a layer blob: tar bytes → diff_id hash → pinned gzip → blob
- * hash → sink. Gzip blocks are compressed in worker threads (pinned-gzip.ts); at most a
- * small window of 128 KiB blocks is in flight, so a 1 GB layer needs a few MB of memory.
+ * One pass from entries to a layer blob: tar bytes → diff_id hash → pinned gzip (or zstd)
+ * → blob hash → sink. Gzip blocks are compressed in worker threads (pinned-gzip.ts), zstd
+ * blocks on libuv threads (zstd-frame.ts); at most a small window of 128 KiB blocks is in
+ * flight, so a 1 GB layer needs a few MB of memory.
  */
 import { DigestCounter, type Digest } from '../digest/digest.js';
 import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_LAYER_ZSTD } from '../oci/types.js';
@@ -37,31 +38,58 @@ export interface LayerOptions extends PrepareOptions {
   readonly deflatePool?: DeflatePool;
 }
 
-export async function writeLayer(entries: readonly TarEntry[], sink: ByteSink, opts: LayerOptions): Promise<LayerResult> {
-  const prepared = prepareEntries(entries, opts);
-  const compression = opts.compression ?? 'gzip';
+/** The layer's media type and the pinned compressor that makes it (none for plain tar). */
+function layerEncoder(compression: LayerCompression, deflatePool: DeflatePool | undefined): { readonly mediaType: string; readonly encoder?: ParallelGzip | ParallelZstd } {
+  switch (compression) {
+    case 'gzip':
+      return { mediaType: MEDIA_TYPE_LAYER_GZIP, encoder: new ParallelGzip(deflatePool ? { pool: deflatePool } : {}) };
+    case 'zstd':
+      return { mediaType: MEDIA_TYPE_LAYER_ZSTD, encoder: new ParallelZstd() };
+    case 'none':
+      return { mediaType: MEDIA_TYPE_LAYER_TAR };
+  }
+}
+
+/** A layer blob made from a tar stream (LayerResult without the entry count). */
+export type CompressedLayer = Omit<LayerResult, 'entryCount'>;
+
+/**
+ * tar bytes → diff_id hash → pinned compressor → blob hash → sink: the one pipeline
+ * that turns a tar stream into a layer blob (writeLayer; a layer recompressed from its
+ * tar bytes gives the same blob).
+ */
+export async function compressLayerStream(
+  tar: AsyncIterable<Uint8Array>,
+  sink: ByteSink,
+  compression: LayerCompression = 'gzip',
+  deflatePool?: DeflatePool,
+): Promise<CompressedLayer> {
   const tarHash = new DigestCounter();
   const blobHash = new DigestCounter();
-  const gz = compression === 'gzip' ? new ParallelGzip(opts.deflatePool ? { pool: opts.deflatePool } : {}) : compression === 'zstd' ? new ParallelZstd() : undefined;
+  const { mediaType, encoder } = layerEncoder(compression, deflatePool);
   const emit = async (chunks: readonly Uint8Array[]): Promise<void> => {
     for (const c of chunks) {
       blobHash.update(c);
       await sink.write(c);
     }
   };
-  for await (const chunk of writeTar(prepared)) {
+  for await (const chunk of tar) {
     tarHash.update(chunk);
-    await emit(gz ? await gz.push(chunk) : [chunk]);
+    await emit(encoder ? await encoder.push(chunk) : [chunk]);
   }
-  if (gz) await emit(await gz.finish());
+  if (encoder) await emit(await encoder.finish());
   const diffId = tarHash.digest();
-  const digest = blobHash.digest();
   return {
-    mediaType: compression === 'gzip' ? MEDIA_TYPE_LAYER_GZIP : compression === 'zstd' ? MEDIA_TYPE_LAYER_ZSTD : MEDIA_TYPE_LAYER_TAR,
+    mediaType,
     diffId,
-    digest: gz ? digest : diffId,
+    digest: encoder ? blobHash.digest() : diffId,
     size: blobHash.size,
     uncompressedSize: tarHash.size,
-    entryCount: prepared.length,
   };
+}
+
+export async function writeLayer(entries: readonly TarEntry[], sink: ByteSink, opts: LayerOptions): Promise<LayerResult> {
+  const prepared = prepareEntries(entries, opts);
+  const layer = await compressLayerStream(writeTar(prepared), sink, opts.compression, opts.deflatePool);
+  return { ...layer, entryCount: prepared.length };
 }
