@@ -1,11 +1,11 @@
 /** `strata build`: build images of the tree into the store (thin wrapper over build/buildTree). */
 import path from 'node:path';
 import { buildTree, type BuildEvent, type BuildReport } from '../../build/build.js';
-import { checkDirContents } from '../../build/path-options.js';
 import { boolOpt, intOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
 import { Progress } from '../progress.js';
+import { checkStoreToWrite } from '../store-options.js';
 import { LAYER_COMPRESSION_OPTION, layerCompressionOpt } from '../layer-compression.js';
 
 export const spec: CommandSpec = {
@@ -47,10 +47,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const json = boolOpt(p, 'json');
   // every directory the build writes, checked before anything is written (ADR 0173)
   checkOutputPath('--tree', treeOpt ?? '.', tree, 'dir', { hint: '--tree takes the tree directory; the build writes digests/ and .strata/ in it' });
-  if (store !== undefined) {
-    checkOutputPath('--store', store, path.resolve(io.cwd, store), 'dir', { hint: '--store takes a writable directory for the store (created if missing)' });
-    checkDirContents('--store', store, path.resolve(io.cwd, store), 'store');
-  }
+  if (store !== undefined) checkStoreToWrite(store, path.resolve(io.cwd, store));
   if (cache !== undefined) checkOutputPath('--cache', cache, path.resolve(io.cwd, cache), 'dir', { hint: '--cache takes a writable directory for the source cache (created if missing)' });
   const progress = new Progress({ write: io.err, interactive: io.interactive });
   let report: BuildReport;

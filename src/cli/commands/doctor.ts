@@ -2,8 +2,7 @@
 import path from 'node:path';
 import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, noPositionals, parseCommand, stringOpt, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
-import { checkOutputPath } from '../out-path.js';
-import { checkDirContents } from '../../build/path-options.js';
+import { checkStoreToWrite } from '../store-options.js';
 import { DEFAULT_MIN_FREE_BYTES, runDoctor, type DoctorCheck } from '../../sandbox/doctor.js';
 
 export const spec: CommandSpec = {
@@ -28,11 +27,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const tree = path.resolve(io.cwd, treeOpt ?? '.');
   const storeOpt = stringOpt(p, 'store');
   const storeDir = path.resolve(io.cwd, storeOpt ?? path.join(tree, '.strata', 'store'));
-  if (storeOpt !== undefined) {
-    // the same checks as build's --store (ADRs 0173, 0177): a place build would refuse is bad input here too
-    checkOutputPath('--store', storeOpt, storeDir, 'dir', { hint: '--store takes a writable directory for the store (created if missing)' });
-    checkDirContents('--store', storeOpt, storeDir, 'store');
-  }
+  // the same checks as build's --store (ADRs 0173, 0177): a place build would refuse is bad input here too
+  if (storeOpt !== undefined) checkStoreToWrite(storeOpt, storeDir);
   const minGib = intOpt(p, 'min-free-gib', 'doctor', 0);
   const checks = await runDoctor({ storeDir, tree, ...(minGib !== undefined ? { minFreeBytes: minGib * 1024 ** 3 } : {}) });
   const ok = checks.every((c) => c.ok || !c.required);

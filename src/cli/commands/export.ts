@@ -2,13 +2,13 @@
 import path from 'node:path';
 import { checkDirContents } from '../../build/path-options.js';
 import { StrataError } from '../../errors.js';
-import { defaultStorePath } from '../../store/paths.js';
 import { OciStore } from '../../store/store.js';
-import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
+import { boolOpt, JSON_OPTION, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { LAYER_COMPRESSION_OPTION, layerCompressionOpt } from '../layer-compression.js';
 import { exportImageAs } from '../../store/recompress.js';
 import { checkOutputPath } from '../out-path.js';
+import { imageStoreDir } from '../store-options.js';
 
 export const spec: CommandSpec = {
   name: 'export',
@@ -31,16 +31,9 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     throw new StrataError('cli/usage', 'export: give exactly one IMAGE and --oci DIR', { hint: "e.g. 'strata export core-zlib --oci ./out'" });
   }
   const layerCompression = layerCompressionOpt(p, 'export');
-  const storeOpt = stringOpt(p, 'store');
-  const treeOpt = stringOpt(p, 'tree');
-  const storeDir = storeOpt !== undefined ? path.resolve(io.cwd, storeOpt) : defaultStorePath(path.resolve(io.cwd, treeOpt ?? '.'));
-  const dir = path.resolve(io.cwd, oci);
   // checked before anything is read or written (ADR 0173)
-  if (treeOpt !== undefined && storeOpt === undefined) checkPathOption('--tree', treeOpt, path.resolve(io.cwd, treeOpt), 'dir', { mustExist: true, hint: '--tree takes the tree whose .strata/store holds the image' });
-  if (storeOpt !== undefined) {
-    checkPathOption('--store', storeOpt, storeDir, 'dir', { mustExist: true, hint: '--store takes the store holding the image' });
-    checkDirContents('--store', storeOpt, storeDir, 'store');
-  }
+  const storeDir = imageStoreDir(p, io);
+  const dir = path.resolve(io.cwd, oci);
   checkOutputPath('--oci', oci, dir, 'dir', { hint: '--oci takes a new or empty directory for the OCI layout' });
   checkDirContents('--oci', oci, dir, 'empty');
   const store = await OciStore.open(storeDir);

@@ -1,9 +1,9 @@
 /** `strata fsck`: check the store; exit 1 listing each problem. */
 import path from 'node:path';
-import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, noPositionals, parseCommand, stringOpt, type CommandSpec, type ParsedCommand, checkTreeOption } from '../args.js';
+import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, noPositionals, parseCommand, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
 import { fsckStore } from '../../store/fsck.js';
-import { defaultStorePath } from '../../store/paths.js';
+import { storeDir } from '../store-options.js';
 
 export const spec: CommandSpec = {
   name: 'fsck',
@@ -12,13 +12,6 @@ export const spec: CommandSpec = {
   options: { tree: TREE_OPTION, store: STORE_OPTION, json: JSON_OPTION },
   details: 'Exit 0 when the store is intact, 1 when any problem is found (each is listed).',
 };
-
-/** The store directory from --store, else <--tree or cwd>/.strata/store. */
-export function storeDir(p: ParsedCommand, io: CliIO): string {
-  const store = stringOpt(p, 'store');
-  if (store !== undefined) return path.resolve(io.cwd, store);
-  return defaultStorePath(path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.'));
-}
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const p = parseCommand(spec, argv, io.out);

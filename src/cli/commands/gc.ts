@@ -3,7 +3,7 @@ import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, intOpt, noPositionals,
 import type { CliIO } from '../io.js';
 import { gcStore } from '../../store/gc.js';
 import { statePaths } from '../../build/state.js';
-import { storeDir } from './fsck.js';
+import { storeDir } from '../store-options.js';
 
 export const spec: CommandSpec = {
   name: 'gc',

@@ -1,13 +1,12 @@
 /** `strata run IMAGE [-- CMD…]`: run a built image (or a --keep-failed root) in the sandbox. */
 import path from 'node:path';
-import { checkDirContents } from '../../build/path-options.js';
 import { runImage } from '../../build/run-image.js';
 import { StrataError } from '../../errors.js';
-import { defaultStorePath } from '../../store/paths.js';
 import { OciStore } from '../../store/store.js';
 import { boolOpt, checkPathOption, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
+import { imageStoreDir } from '../store-options.js';
 
 export const spec: CommandSpec = {
   name: 'run',
@@ -33,23 +32,18 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   if (root === undefined && first === undefined) {
     throw new StrataError('cli/usage', 'run: name an IMAGE (or pass --root DIR)', { hint: "e.g. 'strata run core-busybox -- /bin/sh -c \"ls /\"'" });
   }
-  const storeOpt = stringOpt(p, 'store');
-  const treeOpt = stringOpt(p, 'tree');
-  const storeDir = storeOpt !== undefined ? path.resolve(io.cwd, storeOpt) : defaultStorePath(path.resolve(io.cwd, treeOpt ?? '.'));
   // checked before anything is written (ADR 0173); a --root run needs no store
+  let storeDir: string | undefined;
   if (root !== undefined) {
     const rootDir = path.resolve(io.cwd, root);
     checkPathOption('--root', root, rootDir, 'dir', { mustExist: true, hint: "--root takes the directory 'strata build --keep-failed' printed" });
     checkOutputPath('--root', root, rootDir, 'dir', { hint: "--root takes the directory 'strata build --keep-failed' printed" });
   } else {
-    if (treeOpt !== undefined && storeOpt === undefined) checkPathOption('--tree', treeOpt, path.resolve(io.cwd, treeOpt), 'dir', { mustExist: true, hint: '--tree takes the tree whose .strata/store holds the image' });
-    if (storeOpt !== undefined) {
-      checkPathOption('--store', storeOpt, storeDir, 'dir', { mustExist: true, hint: '--store takes the store holding the image' });
-      checkDirContents('--store', storeOpt, storeDir, 'store');
-      checkOutputPath('--store', storeOpt, storeDir, 'dir', { hint: 'strata run writes its throw-away upper directory into the store' });
-    }
+    storeDir = imageStoreDir(p, io);
+    const storeOpt = stringOpt(p, 'store');
+    if (storeOpt !== undefined) checkOutputPath('--store', storeOpt, storeDir, 'dir', { hint: 'strata run writes its throw-away upper directory into the store' });
   }
-  const store = root !== undefined ? undefined : await OciStore.open(storeDir);
+  const store = storeDir === undefined ? undefined : await OciStore.open(storeDir);
   const result = await runImage({
     ...(store ? { store } : {}),
     ...(root !== undefined ? { root: path.resolve(io.cwd, root) } : { image: first! }),
