@@ -15,8 +15,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseContainerfile } from '../containerfile/parser.js';
+import { isDigest } from '../digest/digest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_LAYER_ZSTD } from '../oci/types.js';
-import { BLOBS_DIR, INDEX_FILE } from '../store/paths.js';
+import { blobPath, INDEX_FILE } from '../store/paths.js';
 import { loadTree } from '../tree/load.js';
 import type { DoctorCheck } from './doctor.js';
 
@@ -64,8 +65,8 @@ function storeNeeds(storeDir: string): string[] {
   if (!Array.isArray(index?.manifests)) return [];
   const out: string[] = [];
   for (const m of index.manifests as Array<{ digest?: unknown; annotations?: Record<string, unknown> }>) {
-    if (typeof m?.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(m.digest)) continue;
-    const manifest = json(path.join(storeDir, BLOBS_DIR, m.digest.slice('sha256:'.length))) as { layers?: unknown } | undefined;
+    if (!isDigest(m?.digest)) continue;
+    const manifest = json(blobPath(storeDir, m.digest)) as { layers?: unknown } | undefined;
     const layers = Array.isArray(manifest?.layers) ? (manifest.layers as Array<{ mediaType?: unknown }>) : [];
     if (layers.some((l) => l?.mediaType === MEDIA_TYPE_LAYER_ZSTD)) {
       const ref = m.annotations?.[ANNOTATION_REF_NAME];
