@@ -33,7 +33,7 @@ export function checkDirContents(option: string, shown: string, resolved: string
   if (names.length === 0) return;
   let layout = false;
   try {
-    layout = lstatSync(path.join(resolved, 'oci-layout')).isFile();
+    layout = lstatSync(path.join(resolved, LAYOUT_FILE)).isFile();
   } catch {
     layout = false;
   }

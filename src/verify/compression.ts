@@ -4,6 +4,7 @@
  * compression differs — typically digests made with `--layer-compression zstd` checked by
  * a verify run without it. Pure.
  */
+import { MEDIA_TYPE_LAYER_TAR } from '../oci/types.js';
 import type { ImageComparison, LayerSide } from './types.js';
 
 /** The compressions strata builds (`--layer-compression`). */
@@ -13,7 +14,7 @@ const BUILDABLE = new Set(['gzip', 'zstd']);
 export function layerCompressionName(mediaType: string): string {
   if (/[.+]gzip$/.test(mediaType)) return 'gzip';
   if (/[.+]zstd$/.test(mediaType)) return 'zstd';
-  if (mediaType === 'application/vnd.oci.image.layer.v1.tar' || mediaType === 'application/vnd.docker.image.rootfs.diff.tar') return 'uncompressed';
+  if (mediaType === MEDIA_TYPE_LAYER_TAR || mediaType === 'application/vnd.docker.image.rootfs.diff.tar') return 'uncompressed';
   return mediaType;
 }
 
