@@ -13,7 +13,7 @@ import {
   checkNameLength,
   checkRepositoryPath,
   DEFAULT_DOMAIN,
-  isValidTag as isGrammarTag,
+  isValidTag,
   parseNormalizedReference,
   ReferenceSyntaxError,
   splitDomain,
@@ -111,10 +111,8 @@ export function apiHost(registry: string): string {
   return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
 }
 
-/** Is `s` a valid tag? */
-export function isValidTag(s: string): boolean {
-  return isGrammarTag(s);
-}
+/** Is `s` a valid tag? (The grammar's rule.) */
+export { isValidTag };
 
 /** Throw `registry/bad-reference` unless `repository` is a valid repository path. */
 export function requireRepository(repository: string): string {
@@ -124,6 +122,6 @@ export function requireRepository(repository: string): string {
 
 /** Throw `registry/bad-reference` unless `ref` is a tag or a sha256 digest. */
 export function requireTagOrDigest(ref: string): string {
-  if (isSha256Digest(ref) || isGrammarTag(ref)) return ref;
+  if (isSha256Digest(ref) || isValidTag(ref)) return ref;
   return bad(ref, 'expected a tag or a sha256 digest');
 }
