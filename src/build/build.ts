@@ -307,7 +307,7 @@ async function buildImage(tree: Tree, img: PlannedImage, pkg: PackageDef, store:
       checkSeedFixpoint(new LayeredFs(result.dirs, `image ${img.name}`), img.name, seed.spec.fixpoint, seed.bytes, where);
       writeFileSync(log, `seed fixpoint ${seed.spec.fixpoint}: identical to the seed (sha256 ${seed.spec.hash})\n`, { flag: 'a' });
     }
-    const desc = await storeImage(store, img.name, result, platform, epoch);
+    const desc = await storeImage(store, img.name, result, epoch);
     const rec: CacheRecord = { image: img.name, descriptor: desc };
     const tmp = `${recordFile}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(rec));
@@ -386,10 +386,11 @@ async function cachedImage(store: OciStore, recordFile: string, verified: Verifi
 
 /**
  * The image config for a built stage, and the image in the store under `ref`. The config's
- * platform is the stage's (FROM --platform, else the package's `platform`).
+ * platform is the stage's (StageResult.platform: FROM --platform, else the base stage's,
+ * else the package's).
  */
-export async function storeImage(store: OciStore, ref: string, r: StageResult, platform: string, epoch: number): Promise<Descriptor> {
-  const p = parsePlatform(r.platform || platform);
+export async function storeImage(store: OciStore, ref: string, r: StageResult, epoch: number): Promise<Descriptor> {
+  const p = parsePlatform(r.platform);
   const rt = r.runtime;
   const env = r.env.map(([k, v]) => `${k}=${v}`);
   if (!r.env.some(([k]) => k === 'PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
