@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { DEFLATE_BLOCK_SIZE as B, DEFLATE_DICTIONARY_SIZE as D, localDeflater } from './block-deflate.js';
-import { DeflatePool, type DeflateJob, type DeflateReply } from './deflate-pool.js';
+import { DeflatePool, type DeflateJob, type DeflateReply, jobInputs, transferList } from './deflate-pool.js';
 import { textSample } from './testsupport.js';
 
 /** Post one job to a fresh deflate worker (inputs transferred, as the pool does) and return its reply. */
@@ -13,8 +13,7 @@ async function ask(job: DeflateJob): Promise<DeflateReply> {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
-    const transfer = [job.block.buffer as ArrayBuffer, ...(job.dictionary ? [job.dictionary.buffer as ArrayBuffer] : [])];
-    worker.postMessage(job, transfer);
+    worker.postMessage(job, transferList(jobInputs(job)));
     return await reply;
   } finally {
     await worker.terminate();

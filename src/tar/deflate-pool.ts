@@ -25,6 +25,16 @@ export type DeflateReply =
   | { readonly id: number; readonly out: Uint8Array; readonly inputs: readonly Uint8Array[] }
   | { readonly id: number; readonly error: { readonly code: string; readonly message: string; readonly hint: string | undefined }; readonly inputs: readonly Uint8Array[] };
 
+/** The job's block and dictionary: transferred to the worker, and back with its reply. */
+export function jobInputs(job: DeflateJob): Uint8Array[] {
+  return job.dictionary ? [job.block, job.dictionary] : [job.block];
+}
+
+/** The distinct whole buffers behind `views` (a buffer listed twice cannot be transferred). */
+export function transferList(views: readonly Uint8Array[]): ArrayBuffer[] {
+  return [...new Set(views.map((v) => v.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
+}
+
 interface Pending {
   readonly job: DeflateJob;
   readonly resolve: (out: Uint8Array) => void;
@@ -99,8 +109,7 @@ export class DeflatePool {
       const p = this.queue.shift()!;
       slot.busy = p;
       slot.worker.ref();
-      const transfer = p.job.dictionary ? [p.job.block.buffer as ArrayBuffer, p.job.dictionary.buffer as ArrayBuffer] : [p.job.block.buffer as ArrayBuffer];
-      slot.worker.postMessage(p.job, transfer);
+      slot.worker.postMessage(p.job, transferList(jobInputs(p.job)));
     }
   }
 

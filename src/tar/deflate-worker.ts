@@ -9,7 +9,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { BlockDeflater } from './block-deflate.js';
-import type { DeflateJob, DeflateReply } from './deflate-pool.js';
+import { type DeflateJob, type DeflateReply, jobInputs, transferList } from './deflate-pool.js';
 
 const port = parentPort;
 if (!port) throw new Error('deflate-worker.js must run as a worker thread');
@@ -23,20 +23,11 @@ port.on('message', (job: DeflateJob) => {
     const compressed = deflater.compress(job.block, job.dictionary, job.last);
     // Transfer only a buffer the output owns whole (never a slice of a shared pool).
     const out = compressed.byteOffset === 0 && compressed.byteLength === compressed.buffer.byteLength ? compressed : new Uint8Array(compressed);
-    reply = { id: job.id, out, inputs: inputsOf(job) };
+    reply = { id: job.id, out, inputs: jobInputs(job) };
     port.postMessage(reply, transferList([out, ...reply.inputs]));
   } catch (e) {
     const err = e as { code?: string; message?: string; hint?: string };
-    reply = { id: job.id, error: { code: err.code ?? 'tar/compress-failed', message: err.message ?? String(e), hint: err.hint }, inputs: inputsOf(job) };
+    reply = { id: job.id, error: { code: err.code ?? 'tar/compress-failed', message: err.message ?? String(e), hint: err.hint }, inputs: jobInputs(job) };
     port.postMessage(reply, transferList(reply.inputs));
   }
 });
-
-function inputsOf(job: DeflateJob): Uint8Array[] {
-  return job.dictionary ? [job.block, job.dictionary] : [job.block];
-}
-
-/** The distinct whole buffers behind `views` (a buffer listed twice cannot be transferred). */
-function transferList(views: readonly Uint8Array[]): ArrayBuffer[] {
-  return [...new Set(views.map((v) => v.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
-}
