@@ -226,7 +226,7 @@ function carriesXattrs(o: CopyOptions): boolean {
  * The attributes of `abs` a layer keeps, by name: user.* (not user.overlay.*) on files and
  * directories, security.capability on regular files only.
  */
-export function keptXattrs(abs: string, kind: 'file' | 'dir'): Array<[string, Buffer]> {
+function keptXattrs(abs: string, kind: 'file' | 'dir'): Array<[string, Buffer]> {
   return readXattrs(abs).filter(([k]) => defaultKeepXattr(k) && (kind === 'file' || k !== CAPABILITY_XATTR));
 }
 

@@ -23,7 +23,7 @@ const UNIT_NS: Readonly<Record<string, bigint>> = {
 };
 
 /** The largest duration the config can carry: canonical JSON numbers are safe integers. */
-export const MAX_DURATION_NS = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_DURATION_NS = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_DURATION_NS = 1_000_000n; // Docker's container.MinimumDuration (1 ms)
 const INT64_MAX = (1n << 63n) - 1n;
 

@@ -43,7 +43,7 @@ export function looksLikeTar(head: Uint8Array): boolean {
  * keep inflating ahead while the consumer (the extractor's synchronous writes) works on
  * earlier chunks, instead of pausing after every chunk until it is read (ADR 0152).
  */
-export const GUNZIP_OPTIONS = { chunkSize: 1 << 20, readableHighWaterMark: 8 << 20 } as const;
+const GUNZIP_OPTIONS = { chunkSize: 1 << 20, readableHighWaterMark: 8 << 20 } as const;
 
 /**
  * The gunzipped bytes of `src` (GUNZIP_OPTIONS); a failure of `src` surfaces as the
