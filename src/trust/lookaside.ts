@@ -28,6 +28,11 @@ export const MAX_SIGNATURES_PER_DIGEST = 256;
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 const REPO_PATH_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
+/** Does `value` start with a URL scheme (`name://`)? Such a value is never taken as a directory. */
+export function hasUrlScheme(value: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+}
+
 /** `--signatures DIR|file://…|http(s)://…` → a base. Relative directories resolve against `cwd`. */
 export function parseLookasideBase(value: string, cwd: string): LookasideBase {
   if (/^https?:\/\//i.test(value)) {
@@ -48,7 +53,7 @@ export function parseLookasideBase(value: string, cwd: string): LookasideBase {
     }
     return { kind: 'dir', dir, display: value };
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw badBase(value, 'uses a scheme strata cannot read');
+  if (hasUrlScheme(value)) throw badBase(value, 'uses a scheme strata cannot read');
   return { kind: 'dir', dir: path.resolve(cwd, value), display: value };
 }
 

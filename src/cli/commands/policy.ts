@@ -10,6 +10,7 @@ import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { buildPolicyFiles, writePolicyFiles } from '../../trust/policy.js';
+import { hasUrlScheme } from '../../trust/lookaside.js';
 import { loadKeys, readMaintainersFile, readTrustConfig } from '../../trust/tree-trust.js';
 
 export const spec: CommandSpec = {
@@ -53,7 +54,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   checkOutputPath('--out', outOpt, out, 'dir');
   const trustFiles = trustFileOptions(p, io);
   const lookasideOpt = stringOpt(p, 'lookaside');
-  if (lookasideOpt !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(lookasideOpt) && !/^(https?|file):\/\//i.test(lookasideOpt)) {
+  if (lookasideOpt !== undefined && hasUrlScheme(lookasideOpt) && !/^(https?|file):\/\//i.test(lookasideOpt)) {
     // 'ftp://host/x' would otherwise become the directory <cwd>/ftp:/host/x
     throw new StrataError('cli/usage', `policy: --lookaside '${lookasideOpt}' uses a scheme podman and skopeo cannot read`, {
       hint: 'give a directory, a file:// URL or an http(s):// URL',

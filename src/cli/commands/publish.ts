@@ -10,7 +10,7 @@ import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
 import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { formatPublishReport, publishImages, publishReportJson, type PublishOptions } from '../../publish/index.js';
-import { parseLookasideBase } from '../../trust/lookaside.js';
+import { hasUrlScheme, parseLookasideBase } from '../../trust/lookaside.js';
 import { defaultStorePath } from '../../store/paths.js';
 
 export const spec: CommandSpec = {
@@ -80,7 +80,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const threshold = intOpt(p, 'threshold', 'publish');
   const trustFiles = trustFileOptions(p, io);
   const lookaside = stringOpt(p, 'lookaside');
-  if (lookaside !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(lookaside)) {
+  if (lookaside !== undefined && hasUrlScheme(lookaside)) {
     // 'https://host/x' would otherwise become the directory <cwd>/https:/host/x
     throw new StrataError('cli/usage', 'publish: --lookaside must be a local directory', {
       hint: 'publish writes the signatures there; copy that directory to the web server your lookaside URL names',

@@ -9,6 +9,7 @@ import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { defaultStorePath } from '../../store/paths.js';
+import { hasUrlScheme } from '../../trust/lookaside.js';
 import { readPrivateKey } from '../../trust/openpgp.js';
 import type { Signer } from '../../trust/sign.js';
 import { signTree } from '../../trust/sign-tree.js';
@@ -45,7 +46,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   if (signatures === undefined) {
     throw new StrataError('cli/usage', 'sign: --signatures DIR is required', { hint: 'give the lookaside directory to add the signatures to, e.g. --signatures ./signatures' });
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(signatures)) throw usage('--signatures must be a local directory');
+  if (hasUrlScheme(signatures)) throw usage('--signatures must be a local directory');
   imagesOrAll(p, 'sign');
   const all = boolOpt(p, 'all');
   const keyFile = stringOpt(p, 'key');
