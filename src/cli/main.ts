@@ -100,7 +100,7 @@ export function errorFromErrno(e: unknown): StrataError | undefined {
  * The one line for a word that is not a command: the closest command when it is a likely
  * typo (suggest.ts), and a note when an option came before the command.
  */
-export function unknownCommandLine(name: string, known: readonly string[]): string {
+function unknownCommandLine(name: string, known: readonly string[]): string {
   const list = "run 'strata --help' for the list of commands";
   if (name.startsWith('-')) {
     return `unknown command '${name}': options go after the command — write 'strata <command> ${name} …'; ${list}`;

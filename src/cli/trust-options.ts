@@ -8,13 +8,13 @@ import { checkPathOption, stringOpt, type OptionSpec, type ParsedCommand } from 
 import type { CliIO } from './io.js';
 import type { TrustFiles } from '../trust/tree-trust.js';
 
-export const KEYRING_OPTION: OptionSpec = {
+const KEYRING_OPTION: OptionSpec = {
   type: 'string',
   valueName: 'FILE',
   description: 'one keyring file (armored or binary) instead of <tree>/keys/*.asc',
 };
 
-export const MAINTAINERS_OPTION: OptionSpec = {
+const MAINTAINERS_OPTION: OptionSpec = {
   type: 'string',
   valueName: 'FILE',
   description: 'a MAINTAINERS file instead of <tree>/MAINTAINERS',

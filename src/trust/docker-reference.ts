@@ -95,7 +95,7 @@ export function isValidTag(s: string): boolean {
 }
 
 /** Throw unless `digest` is a digest go-digest accepts: sha256/384/512 and lower-case hex of the right length. */
-export function checkDigest(digest: string): void {
+function checkDigest(digest: string): void {
   if (!DIGEST_SYNTAX_RE.test(digest)) throw new ReferenceSyntaxError(`invalid digest '${digest}'`);
   const colon = digest.indexOf(':');
   const algorithm = digest.slice(0, colon);

@@ -88,7 +88,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
 }
 
 /** The progress line of a failed image: its log, and how to enter a kept root. */
-export function failedLine(e: Extract<BuildEvent, { type: 'failed' }>): string {
+function failedLine(e: Extract<BuildEvent, { type: 'failed' }>): string {
   const enter = e.keptRoot !== undefined ? `; enter the failed root with: strata run --root ${e.keptRoot} -- /bin/sh` : '';
   return `failed ${e.image} (log: ${e.log})${enter}`;
 }
