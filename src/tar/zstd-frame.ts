@@ -36,11 +36,11 @@ export const PINNED_ZSTD = Object.freeze({
   windowSize: ZSTD_WINDOW_SIZE,
 });
 
-export function zstdFrameHeader(): Uint8Array {
+function zstdFrameHeader(): Uint8Array {
   return new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0x04, ZSTD_WINDOW_DESCRIPTOR]);
 }
 
-export function zstdFrameTrailer(checksumLow32: number): Uint8Array {
+function zstdFrameTrailer(checksumLow32: number): Uint8Array {
   const t = new Uint8Array(4);
   new DataView(t.buffer).setUint32(0, checksumLow32 >>> 0, true);
   return t;
@@ -50,7 +50,7 @@ export function zstdFrameTrailer(checksumLow32: number): Uint8Array {
  * Blocks encoded in one call (ADR 0166): they share one match finder, so the history is
  * indexed once per group instead of once per block. Changes speed only, never bytes.
  */
-export const ZSTD_GROUP_BLOCKS = 4;
+const ZSTD_GROUP_BLOCKS = 4;
 
 /** The frame around the blocks: cutter (groups of `group` blocks), header and checksum trailer. */
 function zstdFormat(group: number): BlockFormat {
