@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StrataError } from '../errors.js';
+import { notATreeError } from '../tree/not-a-tree.js';
 import { closest } from './suggest.js';
 
 export interface OptionSpec {
@@ -250,10 +251,5 @@ export function checkTreeOption(p: ParsedCommand, cwd: string): void {
     const code = (e as NodeJS.ErrnoException).code;
     what = code === 'ENOENT' || code === 'ENOTDIR' ? `the tree '${shown}' does not exist` : `cannot use the tree '${shown}' (${code ?? (e as Error).message})`;
   }
-  if (what !== undefined) {
-    throw new StrataError('tree/not-a-tree', what, {
-      location: { file: shown },
-      hint: 'point --tree at a directory holding packages/<stage>/<name>/',
-    });
-  }
+  if (what !== undefined) throw notATreeError(shown, what);
 }

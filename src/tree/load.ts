@@ -11,6 +11,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { StrataError, type SourceLocation } from '../errors.js';
+import { notATreeError } from './not-a-tree.js';
 import type { Containerfile } from '../containerfile/types.js';
 import { findTextFrom, locateTomlKeys, type TomlPositions } from './toml-positions.js';
 import { buildArgs, expandPlaceholders, versionForms, VERSION_PLACEHOLDERS } from './template.js';
@@ -470,10 +471,7 @@ function notATree(root: string): StrataError {
   } catch {
     what = `the tree '${root}' does not exist`;
   }
-  return new StrataError('tree/not-a-tree', what, {
-    location: { file: root },
-    hint: 'point --tree at a directory holding packages/<stage>/<name>/',
-  });
+  return notATreeError(root, what);
 }
 
 function listDirs(dir: string): string[] {
