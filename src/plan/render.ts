@@ -23,10 +23,6 @@ export function planJson(plan: Plan, opts: RenderOptions): PlanJson {
   return { packages, order: plan.order };
 }
 
-/** planJson as one line of text. */
-export function planToJson(plan: Plan, opts: RenderOptions): string {
-  return `${JSON.stringify(planJson(plan, opts))}\n`;
-}
 
 /** A readable table: one block per level, images sorted by name. */
 export function planToTable(plan: Plan, opts: RenderOptions): string {
