@@ -8,14 +8,13 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DigestCounter, sha256Digest, type Digest } from '../digest/digest.js';
+import { sha256Digest, type Digest } from '../digest/digest.js';
 import { StrataError } from '../errors.js';
 import { canonicalJsonBytes } from '../oci/canonical-json.js';
 import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_ZSTD, type Descriptor, type ImageIndex } from '../oci/types.js';
 import { parseImageConfig, parseIndex, parseManifest } from '../oci/validate.js';
-import { ParallelGzip } from '../tar/pinned-gzip.js';
 import { layerTarBytes } from '../tar/decompress.js';
-import { ParallelZstd } from '../tar/zstd-frame.js';
+import { compressLayerStream, type CompressedLayer } from '../tar/layer.js';
 import { replaceFileAtomically } from './atomic-file.js';
 import { exportImage } from './export.js';
 import { BLOBS_DIR, blobPath, INDEX_FILE } from './paths.js';
@@ -39,23 +38,13 @@ function uncompressed(file: string, mediaType: string, label: string): AsyncIter
 /** Recompress one layer blob of `dir` into a new blob; checks the tar against `diffId`. */
 async function recompressLayer(dir: string, layer: Descriptor, diffId: string, to: PinnedLayerCompression): Promise<Descriptor> {
   const label = `layer ${layer.digest}`;
-  const enc = to === 'zstd' ? new ParallelZstd() : new ParallelGzip();
-  const tarHash = new DigestCounter();
-  const blobHash = new DigestCounter();
   const tmp = path.join(dir, BLOBS_DIR, `.recompress-${process.pid}.partial`);
   const fh = await open(tmp, 'w', 0o644);
+  let r: CompressedLayer;
   try {
-    const emit = async (chunks: readonly Uint8Array[]): Promise<void> => {
-      for (const c of chunks) {
-        blobHash.update(c);
-        await fh.write(c);
-      }
-    };
-    for await (const c of uncompressed(blobPath(dir, layer.digest), layer.mediaType, label)) {
-      tarHash.update(c);
-      await emit(await enc.push(c));
-    }
-    await emit(await enc.finish());
+    // the builder's own tar → compressor pipeline, so the blob is the one a build makes
+    const sink = { write: async (c: Uint8Array): Promise<void> => { await fh.write(c); } };
+    r = await compressLayerStream(uncompressed(blobPath(dir, layer.digest), layer.mediaType, label), sink, to);
     await fh.sync();
   } catch (e) {
     await fh.close();
@@ -63,16 +52,15 @@ async function recompressLayer(dir: string, layer: Descriptor, diffId: string, t
     throw e;
   }
   await fh.close();
-  if (tarHash.digest() !== diffId) {
+  if (r.diffId !== diffId) {
     await rm(tmp, { force: true });
-    throw new StrataError('store/diff-id-mismatch', `${label} uncompresses to ${tarHash.digest()}, but the config says ${diffId}`, {
+    throw new StrataError('store/diff-id-mismatch', `${label} uncompresses to ${r.diffId}, but the config says ${diffId}`, {
       hint: "the image is damaged; run 'strata fsck' and rebuild it",
       kind: 'check',
     });
   }
-  const digest = blobHash.digest();
-  await rename(tmp, blobPath(dir, digest));
-  return { mediaType: MEDIA[to], digest, size: blobHash.size };
+  await rename(tmp, blobPath(dir, r.digest));
+  return { mediaType: r.mediaType, digest: r.digest, size: r.size };
 }
 
 /**
