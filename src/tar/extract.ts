@@ -153,14 +153,16 @@ export async function extractTar(src: ByteSource, root: string, opts: ExtractOpt
     return false;
   }
 
-  /** Run `make` (which creates rel); if rel exists, clear it first (never a directory) and retry once. */
-  function create(rel: string, name: string, make: () => void): void {
+  /**
+   * Run `make` (which creates rel); if rel exists, clear it first (never a directory) and
+   * retry once. With `wantDir` an existing directory is kept as it is (no retry).
+   */
+  function create(rel: string, name: string, make: () => void, wantDir = false): void {
     try {
       make();
     } catch (e) {
       if (errno(e) !== 'EEXIST') throw e;
-      clearSlot(rel, name, false);
-      make();
+      if (!clearSlot(rel, name, wantDir)) make();
     }
   }
 
@@ -223,12 +225,7 @@ export async function extractTar(src: ByteSource, root: string, opts: ExtractOpt
     switch (h.kind) {
       case 'dir': {
         if (!realDirs.has(rel)) {
-          try {
-            mkdirSync(p, { mode: 0o700 });
-          } catch (e) {
-            if (errno(e) !== 'EEXIST') throw e;
-            if (!clearSlot(rel, h.name, true)) mkdirSync(p, { mode: 0o700 });
-          }
+          create(rel, h.name, () => mkdirSync(p, { mode: 0o700 }), true);
           realDirs.add(rel);
         }
         dirMeta.push({ rel, h });
