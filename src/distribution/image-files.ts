@@ -3,12 +3,9 @@
  * builder's extraction cache): the manifest's layers, in order, each decompressed and
  * read as tar, whiteouts applied. What the image ships is exactly what this returns.
  */
-import { spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { Digest } from '../digest/digest.js';
-import { MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_LAYER_ZSTD } from '../oci/types.js';
 import { OciStore } from '../store/store.js';
+import { layerTarBytes } from '../tar/decompress.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../tar/entry.js';
 import { readTar, type TarEntryKind } from '../tar/reader.js';
 
@@ -32,17 +29,11 @@ export interface StoredImage {
   readonly layerMediaTypes: readonly string[];
 }
 
-/** The decompressed bytes of one layer blob, by its media type. */
+/** The decompressed bytes of one layer blob, by its media type (tar/decompress). */
 function layerTarStream(store: OciStore, digest: Digest, mediaType: string): AsyncIterable<Uint8Array> {
-  const blob = Readable.from(store.streamBlob(digest));
-  if (mediaType === MEDIA_TYPE_LAYER_TAR) return blob;
-  if (mediaType === MEDIA_TYPE_LAYER_GZIP) return blob.pipe(createGunzip());
-  if (mediaType === MEDIA_TYPE_LAYER_ZSTD) {
-    const child = spawn('zstd', ['-dc'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    blob.pipe(child.stdin);
-    return child.stdout;
-  }
-  throw new Error(`layer ${digest}: unknown media type ${mediaType}`);
+  const tar = layerTarBytes(store.streamBlob(digest), mediaType, `layer ${digest}`);
+  if (!tar) throw new Error(`layer ${digest}: unknown media type ${mediaType}`);
+  return tar;
 }
 
 function normalise(name: string): string {
