@@ -38,6 +38,8 @@ export interface VerifyOptions {
   readonly allowNetwork?: boolean;
   /** Layer compression of the reference build (default gzip): the rebuild uses the same. */
   readonly layerCompression?: 'gzip' | 'zstd';
+  /** The source cache the rebuild reads and fetches into (build's --cache); default $STRATA_CACHE, else <tree>/.strata/sources. */
+  readonly sourceCache?: string;
   /** Environment (STRATA_CACHE, STRATA_MIRRORS, TZ, LANG, LC_ALL); default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Progress lines (from the rebuild). */
@@ -317,7 +319,7 @@ export async function verifyTree(o: VerifyOptions): Promise<VerifyReport> {
       all: o.all ?? false,
       jobs: plan.setup.jobs,
       umask: plan.setup.umask,
-      sourceCache: path.resolve(defaultCacheDir(tree, undefined, env)),
+      sourceCache: path.resolve(defaultCacheDir(tree, o.sourceCache, env)),
       readdirReverse: plan.setup.readdirReverse,
       allowNetwork: o.allowNetwork ?? false,
       ...(o.layerCompression === 'zstd' ? { layerCompression: 'zstd' as const } : {}),

@@ -81,7 +81,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     ...(jobs !== undefined ? { jobs } : {}),
     allowNetwork: boolOpt(p, 'allow-network'),
     ...(layerCompression !== undefined ? { layerCompression } : {}),
-    env: cache !== undefined ? { ...io.env, STRATA_CACHE: path.resolve(io.cwd, cache) } : io.env,
+    ...(cache !== undefined ? { sourceCache: path.resolve(io.cwd, cache) } : {}),
+    env: io.env,
     onProgress: (l) => io.err(`${l}\n`),
   });
   if (boolOpt(p, 'json')) io.json(report);
