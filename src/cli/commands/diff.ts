@@ -1,11 +1,11 @@
 /** `strata diff A B`: compare two images; exit 0 when identical, 1 when they differ. */
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
-import { defaultStorePath } from '../../store/paths.js';
 import { diffNamedImages } from '../../verify/diff-images.js';
 import { renderComparison } from '../../verify/render.js';
 import { JSON_OPTION, STORE_OPTION, TREE_OPTION, boolOpt, parseCommand, stringOpt, type CommandSpec, checkTreeOption } from '../args.js';
 import type { CliIO } from '../io.js';
+import { storeDir } from '../store-options.js';
 
 export const spec: CommandSpec = {
   name: 'diff',
@@ -30,9 +30,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     throw new StrataError('cli/usage', `diff: expected two images, got ${p.positionals.length}`, { hint: "run 'strata diff --help'" });
   }
   const [a, b] = p.positionals as [string, string];
-  const store = stringOpt(p, 'store');
-  const storeDir = store !== undefined ? path.resolve(io.cwd, store) : defaultStorePath(path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.'));
-  const cmp = await diffNamedImages(a, b, { storeDir, cwd: io.cwd });
+  const cmp = await diffNamedImages(a, b, { storeDir: storeDir(p, io), cwd: io.cwd });
   if (boolOpt(p, 'json')) io.json(cmp);
   else io.out(`${renderComparison(cmp).join('\n')}\n`);
   return cmp.identical ? 0 : 1;

@@ -11,7 +11,7 @@ import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { formatPublishReport, publishImages, publishReportJson, type PublishOptions } from '../../publish/index.js';
 import { hasUrlScheme, parseLookasideBase } from '../../trust/lookaside.js';
-import { defaultStorePath } from '../../store/paths.js';
+import { storeDir } from '../store-options.js';
 
 export const spec: CommandSpec = {
   name: 'publish',
@@ -53,10 +53,9 @@ export function commonOptions(p: ParsedCommand, io: CliIO, command: string): Omi
     throw new StrataError('cli/usage', `${command}: name the images to ${command}, or pass --all`, { hint: `run 'strata ${command} --help'` });
   }
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
-  const store = stringOpt(p, 'store');
   return {
     tree,
-    store: store === undefined ? defaultStorePath(tree) : path.resolve(io.cwd, store),
+    store: storeDir(p, io),
     images: all ? 'all' : p.positionals,
     to,
     tags: listOpt(p, 'tag'),

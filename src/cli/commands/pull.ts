@@ -10,7 +10,7 @@ import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
 import { formatPullResult, pullResultJson, pullVerified } from '../../publish/index.js';
 import { parseLookasideBase } from '../../trust/lookaside.js';
-import { defaultStorePath } from '../../store/paths.js';
+import { storeDir } from '../store-options.js';
 
 export const spec: CommandSpec = {
   name: 'pull',
@@ -58,7 +58,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const result = await pullVerified({
     reference: p.positionals[0]!,
     tree,
-    store: store === undefined ? defaultStorePath(tree) : path.resolve(io.cwd, store),
+    store: storeDir(p, io),
     signatures: parseLookasideBase(signatures, io.cwd),
     ...(threshold !== undefined ? { threshold } : {}),
     ...trustFiles,

@@ -8,11 +8,11 @@ import { boolOpt, checkPathOption, JSON_OPTION, parseCommand, STORE_OPTION, stri
 import type { CliIO } from '../io.js';
 import { checkOutputPath } from '../out-path.js';
 import { EXIT_OK, StrataError } from '../../errors.js';
-import { defaultStorePath } from '../../store/paths.js';
 import { hasUrlScheme } from '../../trust/lookaside.js';
 import { readPrivateKey } from '../../trust/openpgp.js';
 import type { Signer } from '../../trust/sign.js';
 import { signTree } from '../../trust/sign-tree.js';
+import { storeDir } from '../store-options.js';
 
 export const spec: CommandSpec = {
   name: 'sign',
@@ -63,8 +63,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const gnupgHome = stringOpt(p, 'gnupghome');
   if (gnupgHome !== undefined) checkPathOption('--gnupghome', gnupgHome, path.resolve(io.cwd, gnupgHome), 'dir', { mustExist: true });
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
-  const storeOpt = stringOpt(p, 'store');
-  const store = storeOpt !== undefined ? path.resolve(io.cwd, storeOpt) : defaultStorePath(tree);
+  const store = storeDir(p, io);
 
   let signer: Signer;
   if (keyFile !== undefined) {

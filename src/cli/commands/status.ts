@@ -4,13 +4,13 @@
  */
 import path from 'node:path';
 import { EXIT_CHECK_FAILED, EXIT_OK, StrataError } from '../../errors.js';
-import { defaultStorePath } from '../../store/paths.js';
 import { statusJson, statusTable, treeStatus } from '../../status/status.js';
 import { parseLookasideBase } from '../../trust/lookaside.js';
 import { boolOpt, intOpt, JSON_OPTION, noPositionals, parseCommand, STORE_OPTION, stringOpt, TREE_OPTION, type CommandSpec, checkTreeOption } from '../args.js';
 import { cacheOption } from './audit.js';
 import type { CliIO } from '../io.js';
 import { TRUST_FILE_OPTIONS, trustFileOptions } from '../trust-options.js';
+import { storeDir } from '../store-options.js';
 
 export const spec: CommandSpec = {
   name: 'status',
@@ -38,8 +38,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   checkTreeOption(p, io.cwd);
   noPositionals(p, 'status');
   const tree = path.resolve(io.cwd, stringOpt(p, 'tree') ?? '.');
-  const storeOpt = stringOpt(p, 'store');
-  const store = path.resolve(io.cwd, storeOpt ?? defaultStorePath(tree));
+  const store = storeDir(p, io);
   const signatures = stringOpt(p, 'signatures');
   const threshold = intOpt(p, 'threshold', 'status');
   for (const option of ['maintainers', 'keyring'] as const) {
@@ -54,7 +53,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const rows = await treeStatus({
     tree,
     store,
-    requireStore: storeOpt !== undefined,
+    requireStore: stringOpt(p, 'store') !== undefined,
     cacheDir: cacheOption(p, io, tree),
     ...(signatures !== undefined ? { signatures: parseLookasideBase(signatures, io.cwd) } : {}),
     ...(threshold !== undefined ? { threshold } : {}),
